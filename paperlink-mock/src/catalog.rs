@@ -1,0 +1,351 @@
+//! One (team, mode) product catalog: products by id, newest-first indexes per status for
+//! keyset pagination in O(log n), and the SKU index.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+use std::ops::Bound;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::wire::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
+
+/// Newest first, ties broken by id descending.
+type SortKey = (Reverse<i128>, Reverse<Uuid>);
+
+fn sort_key(p: &ProductRecord) -> SortKey {
+    (Reverse(p.created_at.unix_timestamp_nanos()), Reverse(p.id))
+}
+
+/// Which products a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filter {
+    Active,
+    Archived,
+    All,
+}
+
+/// Why a write was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CatalogError {
+    NotFound,
+    SkuTaken,
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Catalog {
+    products: HashMap<Uuid, ProductRecord>,
+    all: BTreeSet<SortKey>,
+    active: BTreeSet<SortKey>,
+    archived: BTreeSet<SortKey>,
+    skus: HashMap<String, Uuid>,
+}
+
+/// One page: the items and whether more follow.
+pub(crate) struct Listing {
+    pub(crate) items: Vec<ProductRecord>,
+    pub(crate) has_more: bool,
+}
+
+impl Catalog {
+    pub(crate) fn get(&self, id: &Uuid) -> Option<&ProductRecord> {
+        self.products.get(id)
+    }
+
+    pub(crate) fn contains(&self, id: &Uuid) -> bool {
+        self.products.contains_key(id)
+    }
+
+    /// All products, newest first.
+    pub(crate) fn snapshot(&self) -> Vec<ProductRecord> {
+        self.all
+            .iter()
+            .filter_map(|(_, Reverse(id))| self.products.get(id).cloned())
+            .collect()
+    }
+
+    fn index(&mut self, status: ProductStatus) -> &mut BTreeSet<SortKey> {
+        match status {
+            ProductStatus::Active => &mut self.active,
+            ProductStatus::Archived => &mut self.archived,
+        }
+    }
+
+    /// A page after the product `after` (which must exist), in newest-first order.
+    pub(crate) fn list(&self, filter: Filter, limit: usize, after: Option<&Uuid>) -> Listing {
+        let index = match filter {
+            Filter::Active => &self.active,
+            Filter::Archived => &self.archived,
+            Filter::All => &self.all,
+        };
+        let start = match after.and_then(|id| self.products.get(id)) {
+            Some(p) => Bound::Excluded(sort_key(p)),
+            None => Bound::Unbounded,
+        };
+        let mut keys = index.range((start, Bound::Unbounded));
+        let items: Vec<ProductRecord> = keys
+            .by_ref()
+            .take(limit)
+            .filter_map(|(_, Reverse(id))| self.products.get(id).cloned())
+            .collect();
+        Listing {
+            has_more: keys.next().is_some(),
+            items,
+        }
+    }
+
+    fn sku_owner(&self, sku: &str) -> Option<Uuid> {
+        self.skus.get(sku_key(sku)).copied()
+    }
+
+    /// Inserts a new product built from a validated create body.
+    pub(crate) fn create(
+        &mut self,
+        id: Uuid,
+        new: NewProduct,
+        now: OffsetDateTime,
+        defaults: (&str, &str),
+    ) -> Result<ProductRecord, CatalogError> {
+        let NewProduct {
+            name,
+            unit_price,
+            currency,
+            rest: input,
+        } = new;
+        let sku = input.sku.flatten();
+        if sku.as_deref().is_some_and(|s| self.sku_owner(s).is_some()) {
+            return Err(CatalogError::SkuTaken);
+        }
+        let record = ProductRecord {
+            id,
+            name,
+            unit_price,
+            currency,
+            description: input.description.flatten(),
+            sku,
+            tax_rate: input.tax_rate.flatten(),
+            product_type: input.product_type.unwrap_or_else(|| defaults.0.to_owned()),
+            unit_of_measure: input
+                .unit_of_measure
+                .unwrap_or_else(|| defaults.1.to_owned()),
+            status: ProductStatus::Active,
+            created_at: now,
+            updated_at: now,
+        };
+        self.insert(record.clone());
+        Ok(record)
+    }
+
+    /// Inserts a record as is (seeding and restoring state), replacing one with the same id.
+    pub(crate) fn insert(&mut self, record: ProductRecord) {
+        if let Some(old) = self.products.remove(&record.id) {
+            self.unindex(&old);
+        }
+        let key = sort_key(&record);
+        self.all.insert(key);
+        self.index(record.status).insert(key);
+        if let Some(sku) = &record.sku {
+            self.skus.insert(sku_key(sku).to_owned(), record.id);
+        }
+        self.products.insert(record.id, record);
+    }
+
+    fn unindex(&mut self, record: &ProductRecord) {
+        let key = sort_key(record);
+        self.all.remove(&key);
+        self.index(record.status).remove(&key);
+        if let Some(sku) = &record.sku {
+            if self.skus.get(sku_key(sku)) == Some(&record.id) {
+                self.skus.remove(sku_key(sku));
+            }
+        }
+    }
+
+    /// Applies a validated partial update. An empty update changes nothing, not even
+    /// `updatedAt`.
+    pub(crate) fn update(
+        &mut self,
+        id: &Uuid,
+        input: ProductInput,
+        now: OffsetDateTime,
+    ) -> Result<ProductRecord, CatalogError> {
+        let current = self.products.get(id).ok_or(CatalogError::NotFound)?;
+        if input.is_empty() {
+            return Ok(current.clone());
+        }
+        if let Some(Some(sku)) = &input.sku {
+            if self.sku_owner(sku).is_some_and(|owner| owner != *id) {
+                return Err(CatalogError::SkuTaken);
+            }
+        }
+        let mut next = current.clone();
+        if let Some(v) = input.name {
+            next.name = v;
+        }
+        if let Some(v) = input.unit_price {
+            next.unit_price = v;
+        }
+        if let Some(v) = input.currency {
+            next.currency = v;
+        }
+        if let Some(v) = input.description {
+            next.description = v;
+        }
+        if let Some(v) = input.sku {
+            next.sku = v;
+        }
+        if let Some(v) = input.tax_rate {
+            next.tax_rate = v;
+        }
+        if let Some(v) = input.product_type {
+            next.product_type = v;
+        }
+        if let Some(v) = input.unit_of_measure {
+            next.unit_of_measure = v;
+        }
+        next.updated_at = now;
+        self.insert(next.clone());
+        Ok(next)
+    }
+
+    /// Archives a product; archiving an archived product changes nothing.
+    pub(crate) fn archive(
+        &mut self,
+        id: &Uuid,
+        now: OffsetDateTime,
+    ) -> Result<ProductRecord, CatalogError> {
+        let current = self.products.get(id).ok_or(CatalogError::NotFound)?;
+        if current.status == ProductStatus::Archived {
+            return Ok(current.clone());
+        }
+        let mut next = current.clone();
+        next.status = ProductStatus::Archived;
+        next.updated_at = now;
+        self.insert(next.clone());
+        Ok(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Number, create_input, product_input};
+
+    fn input(name: &str, sku: Option<&str>) -> NewProduct {
+        let sku = sku.map(|s| format!(r#","sku":"{s}""#)).unwrap_or_default();
+        create_input(
+            format!(r#"{{"name":"{name}","unitPrice":1.50,"currency":"EUR"{sku}}}"#).as_bytes(),
+        )
+        .expect("valid")
+    }
+
+    fn at(seconds: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_700_000_000 + seconds).expect("time")
+    }
+
+    const DEFAULTS: (&str, &str) = ("SERVICES", "unit");
+
+    #[test]
+    fn lists_are_newest_first_and_pages_follow_the_last_id() {
+        let mut c = Catalog::default();
+        let ids: Vec<Uuid> = (0..5u128)
+            .map(|i| {
+                c.create(
+                    Uuid::from_u128(i + 1),
+                    input(&format!("p{i}"), None),
+                    at(i as i64),
+                    DEFAULTS,
+                )
+                .expect("created")
+                .id
+            })
+            .collect();
+        let first = c.list(Filter::Active, 2, None);
+        assert_eq!(
+            first.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [ids[4], ids[3]]
+        );
+        assert!(first.has_more);
+        let last = c.list(Filter::Active, 3, Some(&ids[3]));
+        assert_eq!(
+            last.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [ids[2], ids[1], ids[0]]
+        );
+        assert!(!last.has_more);
+    }
+
+    #[test]
+    fn same_millisecond_products_are_ordered_by_id_descending() {
+        let mut c = Catalog::default();
+        for i in [3u128, 1, 2] {
+            c.create(Uuid::from_u128(i), input("p", None), at(0), DEFAULTS)
+                .expect("created");
+        }
+        let ids: Vec<u128> = c
+            .list(Filter::All, 10, None)
+            .items
+            .iter()
+            .map(|p| p.id.as_u128())
+            .collect();
+        assert_eq!(ids, [3, 2, 1]);
+    }
+
+    #[test]
+    fn archiving_moves_between_indexes_and_keeps_the_sku() {
+        let mut c = Catalog::default();
+        let p = c
+            .create(
+                Uuid::from_u128(1),
+                input("p", Some("SKU-1")),
+                at(0),
+                DEFAULTS,
+            )
+            .expect("created");
+        let archived = c.archive(&p.id, at(5)).expect("archived");
+        assert_eq!(
+            (archived.status, archived.updated_at),
+            (ProductStatus::Archived, at(5))
+        );
+        assert_eq!(c.archive(&p.id, at(9)).expect("again").updated_at, at(5));
+        assert!(c.list(Filter::Active, 10, None).items.is_empty());
+        assert_eq!(c.list(Filter::Archived, 10, None).items.len(), 1);
+        assert_eq!(
+            c.create(
+                Uuid::from_u128(2),
+                input("q", Some(" SKU-1 ")),
+                at(1),
+                DEFAULTS
+            )
+            .err(),
+            Some(CatalogError::SkuTaken)
+        );
+    }
+
+    #[test]
+    fn updates_keep_the_sku_index_true() {
+        let mut c = Catalog::default();
+        let a = c
+            .create(Uuid::from_u128(1), input("a", Some("A")), at(0), DEFAULTS)
+            .expect("a");
+        let b = c
+            .create(Uuid::from_u128(2), input("b", Some("B")), at(0), DEFAULTS)
+            .expect("b");
+        let to_a = product_input(br#"{"sku":"A"}"#, false).expect("valid");
+        assert_eq!(
+            c.update(&b.id, to_a.clone(), at(1)).err(),
+            Some(CatalogError::SkuTaken)
+        );
+        let clear = product_input(br#"{"sku":null,"unitPrice":2.10}"#, false).expect("valid");
+        let cleared = c.update(&a.id, clear, at(2)).expect("cleared");
+        assert_eq!(
+            (cleared.sku, cleared.unit_price),
+            (None, Number::parse("2.10").expect("n"))
+        );
+        assert!(c.update(&b.id, to_a, at(3)).is_ok());
+        let empty = product_input(b"{}", false).expect("valid");
+        assert_eq!(
+            c.update(&b.id, empty, at(9)).expect("same").updated_at,
+            at(3)
+        );
+    }
+}

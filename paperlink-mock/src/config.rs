@@ -1,0 +1,385 @@
+//! [`PaperlinkMockBuilder`]: everything a mock is started with, for both front doors.
+
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
+use crate::core::MockCore;
+use crate::state::{Clock, RateLimitPolicy, Settings, State};
+use crate::wire::{FieldError, Number, ProductStatus, millis};
+
+/// The team the four seeded keys belong to.
+pub const DEFAULT_TEAM: &str = "default";
+/// Journal lines kept by default (the oldest are dropped first).
+pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
+
+/// Everything that can go wrong when configuring or driving the mock from Rust.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MockError {
+    /// A seed product breaks a rule of the API.
+    #[error("invalid product: {}", describe(.0))]
+    InvalidProduct(Vec<FieldError>),
+    /// A seed product's SKU is already used in its team and mode.
+    #[error("sku already used in this team and mode")]
+    SkuConflict,
+    /// No key with this id.
+    #[error("no key with id {0}")]
+    UnknownKey(Uuid),
+    /// A seed or data file could not be read.
+    #[error("could not read {what}: {message}")]
+    File {
+        /// Which file.
+        what: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A product to put in the mock before (or while) it runs. Goes through the same validation as
+/// `POST /products`; `id`, `status` and `createdAt` may also be given.
+///
+/// In a seed file (`paperlink-mock --seed FILE`) it is a JSON object in the API's spelling,
+/// with optional `mode` (`live` or `test`, default `test`) and `team`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct SeedProduct {
+    /// A fixed id (a random one otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    /// Name.
+    pub name: String,
+    /// Unit price.
+    pub unit_price: Number,
+    /// Currency.
+    pub currency: String,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// SKU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// Tax rate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_rate: Option<Number>,
+    /// Product type.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub product_type: Option<String>,
+    /// Unit of measure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_of_measure: Option<String>,
+    /// `archived` to seed an archived product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ProductStatus>,
+    /// A fixed creation time (the mock clock's now otherwise).
+    #[serde(
+        default,
+        with = "millis::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub created_at: Option<OffsetDateTime>,
+    /// Seed files only: the mode (default `test`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<KeyMode>,
+    /// Seed files only: the team (default `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+}
+
+impl SeedProduct {
+    /// A product with its required fields.
+    pub fn new(name: impl Into<String>, unit_price: Decimal, currency: impl Into<String>) -> Self {
+        Self {
+            id: None,
+            name: name.into(),
+            unit_price: Number::from(unit_price),
+            currency: currency.into(),
+            description: None,
+            sku: None,
+            tax_rate: None,
+            product_type: None,
+            unit_of_measure: None,
+            status: None,
+            created_at: None,
+            mode: None,
+            team: None,
+        }
+    }
+
+    /// With a SKU.
+    pub fn sku(mut self, sku: impl Into<String>) -> Self {
+        self.sku = Some(sku.into());
+        self
+    }
+
+    /// With a description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// With a tax rate.
+    pub fn tax_rate(mut self, rate: Decimal) -> Self {
+        self.tax_rate = Some(Number::from(rate));
+        self
+    }
+
+    /// Archived from the start.
+    pub fn archived(mut self) -> Self {
+        self.status = Some(ProductStatus::Archived);
+        self
+    }
+
+    /// Created at this time.
+    pub fn created_at(mut self, at: OffsetDateTime) -> Self {
+        self.created_at = Some(at);
+        self
+    }
+
+    /// With this id.
+    pub fn id(mut self, id: Uuid) -> Self {
+        self.id = Some(id);
+        self
+    }
+}
+
+/// One of the four keys every mock starts with, with its token.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SeededKey {
+    /// Its metadata.
+    pub info: KeyInfo,
+    /// Its token (shown once, as on the dashboard's confirmation screen).
+    pub token: SecretString,
+}
+
+/// A new key and its token (the only time the token is available).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NewKey {
+    /// Its metadata.
+    pub info: KeyInfo,
+    /// Its token.
+    pub token: SecretString,
+}
+
+/// Configures a mock: seed products, rate limit, revocation delay, a deterministic seed, the
+/// clock. [`start`](Self::start) starts it in-process; with the `server` feature,
+/// [`standalone::Server::bind`](crate::standalone::Server::bind) serves it over a socket.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct PaperlinkMockBuilder {
+    pub(crate) seed: Option<u64>,
+    pub(crate) rate_limit: Option<RateLimitPolicy>,
+    pub(crate) revocation_delay: Duration,
+    pub(crate) start_time: Option<OffsetDateTime>,
+    pub(crate) system_clock: bool,
+    pub(crate) products: Vec<(KeyMode, SeedProduct)>,
+    pub(crate) journal_capacity: usize,
+    pub(crate) admin_token: Option<String>,
+    pub(crate) default_type: String,
+    pub(crate) default_unit: String,
+}
+
+impl Default for PaperlinkMockBuilder {
+    fn default() -> Self {
+        Self {
+            seed: None,
+            rate_limit: Some(RateLimitPolicy::default()),
+            revocation_delay: Duration::ZERO,
+            start_time: None,
+            system_clock: false,
+            products: Vec::new(),
+            journal_capacity: DEFAULT_JOURNAL_CAPACITY,
+            admin_token: None,
+            default_type: "SERVICES".to_owned(),
+            default_unit: "unit".to_owned(),
+        }
+    }
+}
+
+impl PaperlinkMockBuilder {
+    /// The defaults: 60 requests per 60 s per key, immediate revocation, a frozen clock at the
+    /// current time, random ids and tokens.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reproducible ids and tokens from this seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The rate limit per key.
+    pub fn rate_limit(mut self, policy: RateLimitPolicy) -> Self {
+        self.rate_limit = Some(policy);
+        self
+    }
+
+    /// No rate limit (and no `X-RateLimit-*` headers).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = None;
+        self
+    }
+
+    /// A revoked key keeps working for this long of mock time ("within seconds" in
+    /// production); zero by default.
+    pub fn revocation_delay(mut self, delay: Duration) -> Self {
+        self.revocation_delay = delay;
+        self
+    }
+
+    /// The mock clock starts at this time (default: now).
+    pub fn start_time(mut self, at: OffsetDateTime) -> Self {
+        self.start_time = Some(at);
+        self
+    }
+
+    /// The mock clock follows real time (plus any advances). By default it is frozen and moves
+    /// only with `advance_clock`, so tests are deterministic.
+    pub fn system_clock(mut self) -> Self {
+        self.system_clock = true;
+        self
+    }
+
+    /// A product to seed in `mode`, in the default team.
+    pub fn product(mut self, mode: KeyMode, product: SeedProduct) -> Self {
+        self.products.push((mode, product));
+        self
+    }
+
+    /// How many journal lines to keep (a ring buffer; 0 keeps none).
+    pub fn journal_capacity(mut self, lines: usize) -> Self {
+        self.journal_capacity = lines;
+        self
+    }
+
+    /// Require `Authorization: Bearer <token>` on `/__admin`.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
+    /// The `unitOfMeasure` given to products created without one (default `unit`).
+    pub fn default_unit_of_measure(mut self, unit: impl Into<String>) -> Self {
+        self.default_unit = unit.into();
+        self
+    }
+
+    /// Builds the core with its four seeded keys and the seed products.
+    pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<SeededKey>), MockError> {
+        let (mut state, seeded) = self.base_state();
+        for (mode, product) in &self.products {
+            let team = product.team.as_deref().unwrap_or(DEFAULT_TEAM);
+            state.insert_product(team, product.mode.unwrap_or(*mode), product)?;
+        }
+        state.mark_seeded();
+        Ok((MockCore::new(state, self.admin_token.as_deref()), seeded))
+    }
+
+    /// Builds the core with its four seeded keys, ignoring seed products (so it cannot fail).
+    pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<SeededKey>) {
+        let (mut state, seeded) = self.base_state();
+        state.mark_seeded();
+        (MockCore::new(state, self.admin_token.as_deref()), seeded)
+    }
+
+    /// The state with its settings, clock and four seeded keys.
+    fn base_state(&self) -> (State, Vec<SeededKey>) {
+        let settings = Settings {
+            rate_limit: self.rate_limit,
+            revocation_delay: self.revocation_delay,
+            default_type: self.default_type.clone(),
+            default_unit: self.default_unit.clone(),
+            journal_capacity: self.journal_capacity,
+        };
+        let start = self.start_time.unwrap_or_else(now_millis);
+        let clock = if self.system_clock {
+            Clock::system(start)
+        } else {
+            Clock::frozen(start)
+        };
+        let rng = self
+            .seed
+            .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        let mut state = State::new(settings, clock, rng);
+        let mut seeded = Vec::with_capacity(4);
+        for mode in KeyMode::ALL {
+            for scope in KeyScope::ALL {
+                let token = generate_token(&mut state.rng, mode);
+                let name = format!(
+                    "{} {}",
+                    if mode == KeyMode::Live {
+                        "Live"
+                    } else {
+                        "Test"
+                    },
+                    if scope == KeyScope::ReadWrite {
+                        "Read & Write"
+                    } else {
+                        "Read-only"
+                    }
+                );
+                let spec = KeySpec {
+                    name,
+                    mode,
+                    scope,
+                    team: DEFAULT_TEAM.to_owned(),
+                    created_by: "owner".to_owned(),
+                };
+                let info = state.create_key(&token, spec);
+                seeded.push(SeededKey {
+                    info,
+                    token: SecretString::from(token),
+                });
+            }
+        }
+        (state, seeded)
+    }
+}
+
+/// Now, to the millisecond (what the API serves).
+fn now_millis() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
+        .unwrap_or(now)
+}
+
+/// Picks a seeded key.
+pub(crate) fn find_seeded(
+    keys: &[SeededKey],
+    mode: KeyMode,
+    scope: KeyScope,
+) -> Option<&SeededKey> {
+    keys.iter()
+        .find(|k| k.info.mode == mode && k.info.scope == scope)
+}
+
+/// Parses a seed file: a JSON array of [`SeedProduct`]s.
+pub fn parse_seed_file(text: &str) -> Result<Vec<SeedProduct>, MockError> {
+    serde_json::from_str(text).map_err(|e| MockError::File {
+        what: "the seed file".to_owned(),
+        message: e.to_string(),
+    })
+}
+
+impl From<Decimal> for Number {
+    fn from(value: Decimal) -> Self {
+        Number::from_decimal(value)
+    }
+}

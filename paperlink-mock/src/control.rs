@@ -1,0 +1,92 @@
+//! The control plane's operations on the state (the dashboard's key management, the clock,
+//! seeding, reset), shared by the Rust API of [`PaperlinkMock`](crate::PaperlinkMock) and the
+//! `/__admin` HTTP routes.
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::auth::{KeyInfo, KeyMode, KeySpec};
+use crate::catalog::CatalogError;
+use crate::config::{MockError, SeedProduct};
+use crate::state::State;
+use crate::wire::{ProductRecord, ProductStatus, create_input};
+
+impl State {
+    /// Registers a key whose token the caller generated (only its hash is kept).
+    pub(crate) fn create_key(&mut self, token: &str, spec: KeySpec) -> KeyInfo {
+        let id = self.uuid();
+        let now = self.clock.now();
+        self.keys.create(id, token, spec, now)
+    }
+
+    /// Revokes a key (again: no change).
+    pub(crate) fn revoke_key(
+        &mut self,
+        id: &Uuid,
+        by: Option<String>,
+    ) -> Result<KeyInfo, MockError> {
+        let now = self.clock.now();
+        self.keys
+            .revoke(id, by, now)
+            .ok_or(MockError::UnknownKey(*id))
+    }
+
+    /// Adds a product directly (no API call, no rate limit), after the create rules.
+    pub(crate) fn insert_product(
+        &mut self,
+        team: &str,
+        mode: KeyMode,
+        seed: &SeedProduct,
+    ) -> Result<ProductRecord, MockError> {
+        let body = serde_json::to_vec(seed).map_err(|e| MockError::File {
+            what: "the seed product".to_owned(),
+            message: e.to_string(),
+        })?;
+        let new = create_input(&body).map_err(MockError::InvalidProduct)?;
+        let id = match seed.id {
+            Some(id) => id,
+            None => self.uuid(),
+        };
+        let created = seed.created_at.unwrap_or_else(|| self.clock.now());
+        let defaults = (
+            self.settings.default_type.clone(),
+            self.settings.default_unit.clone(),
+        );
+        let catalog = self.catalog(team, mode);
+        let product = catalog
+            .create(id, new, created, (&defaults.0, &defaults.1))
+            .map_err(|e| match e {
+                CatalogError::SkuTaken => MockError::SkuConflict,
+                CatalogError::NotFound => MockError::InvalidProduct(Vec::new()),
+            })?;
+        if seed.status == Some(ProductStatus::Archived) {
+            return catalog
+                .archive(&id, created)
+                .map_err(|_| MockError::InvalidProduct(Vec::new()));
+        }
+        Ok(product)
+    }
+
+    /// Moves the mock clock forward.
+    pub(crate) fn advance_clock(&mut self, by: Duration) {
+        self.clock.advance(by);
+        let now = self.clock.now();
+        self.expire(now);
+    }
+
+    /// Remembers the current keys and products as what [`reset`](Self::reset) returns to.
+    pub(crate) fn mark_seeded(&mut self) {
+        self.seeded = Some((self.keys.clone(), self.catalogs.clone()));
+    }
+
+    /// Back to the seeded keys (not revoked, never used) and products; forgets idempotency
+    /// records, rate windows, the journal and faults. The clock keeps running.
+    pub(crate) fn reset(&mut self) {
+        if let Some((keys, catalogs)) = self.seeded.clone() {
+            self.keys = keys;
+            self.catalogs = catalogs;
+        }
+        self.clear_traffic();
+    }
+}

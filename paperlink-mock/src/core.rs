@@ -1,0 +1,401 @@
+//! The request-handling core both front doors share: plain request and response values in,
+//! every rule of the API applied in order, state behind one std `Mutex`.
+//!
+//! Order of checks: route (404 / 405), injected faults, 401, 403, 429, idempotent replay,
+//! 413 / 415 / 400, 404, 409.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, Method};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use time::OffsetDateTime;
+
+use crate::auth::{AuthFailure, KeyInfo, KeyScope, bearer, hash_token};
+use crate::routes;
+use crate::state::{
+    FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, RateStatus, RequestRecord, State,
+};
+use crate::wire::{FieldError, error_body};
+
+/// The API routes the mock serves, relative to `/api/v1`, with their methods.
+pub const API_ROUTES: &[(&str, &[&str])] = &[
+    ("/openapi.json", &["GET"]),
+    ("/products", &["GET", "POST"]),
+    ("/products/{id}", &["GET", "PATCH", "DELETE"]),
+];
+
+/// The path prefix of the public API.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// A request, as any HTTP front door sees it.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MockRequest {
+    /// The method.
+    pub method: Method,
+    /// The path (percent-encoded, as received), without the query.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body (at most [`MAX_BODY`](crate::wire::MAX_BODY) + 1 bytes are needed).
+    pub body: Vec<u8>,
+    /// The front door stopped reading a body larger than the limit.
+    pub oversized: bool,
+}
+
+impl MockRequest {
+    /// A request with no headers and no body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A response, for a front door to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockResponse {
+    /// The status.
+    pub status: u16,
+    /// The headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (JSON).
+    pub body: Vec<u8>,
+    /// Wait this long before answering (an injected delay).
+    pub delay: Option<Duration>,
+    /// Break the connection instead of answering (an injected fault; the request was applied).
+    pub drop_connection: bool,
+    /// The prefix of the key that authenticated the request, for request logs.
+    pub key_prefix: Option<String>,
+}
+
+impl MockResponse {
+    pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+            delay: None,
+            drop_connection: false,
+            key_prefix: None,
+        }
+    }
+
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
+        Self::json(status, error_body(code, message, &[]))
+    }
+
+    pub(crate) fn invalid(details: Vec<FieldError>) -> Self {
+        Self::json(
+            400,
+            error_body("validation_error", "the request is invalid", &details),
+        )
+    }
+
+    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The first value of a header.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What one request was resolved to.
+pub(crate) enum Route<'a> {
+    OpenApi,
+    Products,
+    Product(&'a str),
+}
+
+fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> {
+    let rest = path.strip_prefix(API_PREFIX)?;
+    match rest {
+        "/openapi.json" => Some((Route::OpenApi, API_ROUTES[0].1)),
+        "/products" => Some((Route::Products, API_ROUTES[1].1)),
+        _ => {
+            let id = rest.strip_prefix("/products/")?;
+            (!id.is_empty() && !id.contains('/')).then_some((Route::Product(id), API_ROUTES[2].1))
+        }
+    }
+}
+
+/// The engine behind both front doors: the wiremock responder of
+/// [`PaperlinkMock`](crate::PaperlinkMock) and the standalone server. Usable directly for
+/// another adapter, or for fuzzing the request handling.
+#[derive(Debug)]
+pub struct MockCore {
+    state: Mutex<State>,
+    admin_token: Option<[u8; 32]>,
+}
+
+/// What the journal and the headers need to know about a handled request.
+#[derive(Default)]
+pub(crate) struct Outcome {
+    pub(crate) key_prefix: Option<String>,
+    pub(crate) rate: Option<RateStatus>,
+}
+
+impl MockCore {
+    pub(crate) fn new(state: State, admin_token: Option<&str>) -> Self {
+        Self {
+            state: Mutex::new(state),
+            admin_token: admin_token.map(hash_token),
+        }
+    }
+
+    /// Locks the state. A panic elsewhere while it was held (a bug) does not take the mock down:
+    /// the state is plain data and still consistent between requests.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Handles one request.
+    pub fn handle(&self, request: &MockRequest) -> MockResponse {
+        let mut state = self.lock();
+        let now = state.clock.now();
+        state.expire(now);
+        let request_id = state.uuid().to_string();
+        let mut outcome = Outcome::default();
+        let mut response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
+            if self.admin_allowed(&request.headers) {
+                routes::admin::handle(&mut state, request, now)
+            } else {
+                MockResponse::error(
+                    401,
+                    "unauthorized",
+                    "the control plane requires the admin token",
+                )
+                .header("www-authenticate", "Bearer")
+            }
+        } else {
+            api(&mut state, request, now, &mut outcome)
+        };
+        response
+            .headers
+            .push(("x-request-id".into(), request_id.clone()));
+        if let Some(rate) = outcome.rate {
+            response
+                .headers
+                .push(("x-ratelimit-limit".into(), rate.limit.to_string()));
+            response
+                .headers
+                .push(("x-ratelimit-remaining".into(), rate.remaining.to_string()));
+            response
+                .headers
+                .push(("x-ratelimit-reset".into(), rate.reset.to_string()));
+        }
+        response.key_prefix = outcome.key_prefix.clone();
+        state.journal(RequestRecord {
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            status: response.status,
+            key_prefix: outcome.key_prefix,
+            time: now,
+            request_id,
+        });
+        response
+    }
+
+    fn admin_allowed(&self, headers: &HeaderMap) -> bool {
+        let Some(expected) = &self.admin_token else {
+            return true;
+        };
+        let presented = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| hash_token(token.trim()));
+        presented.is_some_and(|p| bool::from(p.ct_eq(expected)))
+    }
+}
+
+fn unauthorized(failure: AuthFailure) -> MockResponse {
+    MockResponse::error(401, "unauthorized", failure.message()).header("www-authenticate", "Bearer")
+}
+
+/// A body's identity for idempotency: canonical JSON when it parses, else the raw bytes.
+fn fingerprint(body: &[u8]) -> [u8; 32] {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => Sha256::digest(serde_json::to_vec(&value).unwrap_or_default()).into(),
+        Err(_) => Sha256::digest(body).into(),
+    }
+}
+
+fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
+    let code = match status {
+        429 => "rate_limit_exceeded",
+        500 => "internal_error",
+        502 => "bad_gateway",
+        503 => "service_unavailable",
+        504 => "gateway_timeout",
+        _ => "injected_fault",
+    };
+    let fault = MockResponse::error(status, code, "injected by paperlink-mock");
+    match retry_after {
+        Some(seconds) => fault.header("retry-after", seconds.to_string()),
+        None => fault,
+    }
+}
+
+fn api(
+    state: &mut State,
+    request: &MockRequest,
+    now: OffsetDateTime,
+    outcome: &mut Outcome,
+) -> MockResponse {
+    let Some((route, allowed)) = route(&request.path) else {
+        return MockResponse::error(404, "not_found", "no such route");
+    };
+    if !allowed.contains(&request.method.as_str()) {
+        return MockResponse::error(
+            405,
+            "method_not_allowed",
+            "this route does not accept that method",
+        )
+        .header("allow", allowed.join(", "));
+    }
+    let fault = state.fault_for(request.method.as_str(), &request.path);
+    if let Some(FaultKind::Status {
+        status,
+        retry_after,
+    }) = fault
+    {
+        return status_fault(status, retry_after);
+    }
+    let mut response = authorized(state, request, route, now, outcome);
+    match fault {
+        Some(FaultKind::Delay { millis }) => response.delay = Some(Duration::from_millis(millis)),
+        Some(FaultKind::DropConnection) => response.drop_connection = true,
+        _ => {}
+    }
+    response
+}
+
+fn authorized(
+    state: &mut State,
+    request: &MockRequest,
+    route: Route<'_>,
+    now: OffsetDateTime,
+    outcome: &mut Outcome,
+) -> MockResponse {
+    if let Route::OpenApi = route {
+        return MockResponse::json(200, crate::openapi::DOCUMENT.as_bytes().to_vec());
+    }
+    let token = match bearer(request.headers.get(AUTHORIZATION)) {
+        Ok(token) => token,
+        Err(failure) => return unauthorized(failure),
+    };
+    let delay = state.settings.revocation_delay;
+    let key: KeyInfo = match state.keys.authenticate(token, now, delay) {
+        Ok(id) => match state.keys.get(&id) {
+            Some(info) => info.clone(),
+            None => return unauthorized(AuthFailure::InvalidOrRevoked),
+        },
+        Err(failure) => return unauthorized(failure),
+    };
+    outcome.key_prefix = Some(key.prefix.clone());
+    let write = request.method != Method::GET;
+    if write && key.scope == KeyScope::ReadOnly {
+        outcome.rate = state.rate(key.id, now, false);
+        return MockResponse::error(
+            403,
+            "scope_insufficient",
+            "this API key is Read-only; writes need a Read & Write key",
+        );
+    }
+    outcome.rate = state.rate(key.id, now, true);
+    if let Some(wait) = outcome.rate.and_then(|r| r.retry_after) {
+        return MockResponse::error(
+            429,
+            "rate_limit_exceeded",
+            "too many requests for this API key",
+        )
+        .header("retry-after", wait.to_string());
+    }
+    let idempotency = match request.headers.get("idempotency-key").filter(|_| write) {
+        None => None,
+        Some(value) => match value.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
+            _ => {
+                return MockResponse::invalid(vec![FieldError::new(
+                    "Idempotency-Key",
+                    "must be 1 to 255 visible ASCII characters",
+                )]);
+            }
+        },
+    };
+    let scope = idempotency.map(|k| (key.id, request.method.to_string(), request.path.clone(), k));
+    let fingerprint = fingerprint(&request.body);
+    if let Some(stored) = scope.as_ref().and_then(|s| state.idempotency.get(s)) {
+        if stored.fingerprint != fingerprint {
+            return MockResponse::error(
+                409,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            );
+        }
+        let mut replay = MockResponse::json(stored.status, stored.body.clone())
+            .header("idempotent-replayed", "true");
+        if let Some(location) = &stored.location {
+            replay = replay.header("location", location.clone());
+        }
+        return replay;
+    }
+    let response = routes::products::handle(state, request, route, &key, now);
+    if let Some(scope) = scope.filter(|_| (200..300).contains(&response.status)) {
+        let stored = IdempotentResponse {
+            fingerprint,
+            status: response.status,
+            location: response.header_value("location").map(str::to_owned),
+            body: response.body.clone(),
+            expires: now + IDEMPOTENCY_RETENTION,
+        };
+        state.remember(scope, stored);
+    }
+    response
+}
+
+/// Checks a write's body framing: size and content type.
+pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
+    if request.oversized || request.body.len() > crate::wire::MAX_BODY {
+        return Some(MockResponse::error(
+            413,
+            "payload_too_large",
+            "the request body is larger than 1 MiB",
+        ));
+    }
+    let content_type = request
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let essence = content_type.map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    });
+    if essence.as_deref() != Some("application/json") {
+        return Some(MockResponse::error(
+            415,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ));
+    }
+    None
+}

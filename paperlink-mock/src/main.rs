@@ -1,0 +1,141 @@
+//! `paperlink-mock`: the Paperlink API mock as a standalone server.
+//!
+//! ```text
+//! cargo run -p paperlink-mock -- --port 12111
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use paperlink_mock::standalone::Server;
+use paperlink_mock::{KeyMode, PaperlinkMock, RateLimitPolicy, parse_seed_file};
+use secrecy::ExposeSecret;
+
+/// A faithful, stateful mock of the Paperlink public API.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to bind (use 0.0.0.0 only on a trusted network).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to bind (0 picks a free port).
+    #[arg(long, default_value_t = 12111)]
+    port: u16,
+    /// Seed products from a JSON file (an array of products in the API's spelling, each with
+    /// optional "mode" and "team").
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Requests allowed per key per window.
+    #[arg(long, default_value_t = 60)]
+    rate_limit: u32,
+    /// The rate-limit window in seconds.
+    #[arg(long, default_value_t = 60)]
+    rate_window: u64,
+    /// Turn rate limiting off.
+    #[arg(long)]
+    no_rate_limit: bool,
+    /// Seconds of mock time a revoked key keeps working.
+    #[arg(long, default_value_t = 0)]
+    revocation_delay: u64,
+    /// Reproducible ids and tokens from this number.
+    #[arg(long)]
+    rng_seed: Option<u64>,
+    /// Journal lines kept for GET /__admin/requests (a ring buffer).
+    #[arg(long, default_value_t = paperlink_mock::DEFAULT_JOURNAL_CAPACITY)]
+    journal_capacity: usize,
+    /// Require `Authorization: Bearer <token>` on /__admin.
+    #[arg(long, env = "PAPERLINK_MOCK_ADMIN_TOKEN", hide_env_values = true)]
+    admin_token: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("paperlink-mock: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let mut builder = PaperlinkMock::builder()
+        .system_clock()
+        .revocation_delay(Duration::from_secs(args.revocation_delay))
+        .journal_capacity(args.journal_capacity);
+    builder = if args.no_rate_limit {
+        builder.no_rate_limit()
+    } else {
+        builder.rate_limit(RateLimitPolicy::new(
+            args.rate_limit,
+            Duration::from_secs(args.rate_window),
+        ))
+    };
+    if let Some(seed) = args.rng_seed {
+        builder = builder.seed(seed);
+    }
+    if let Some(token) = &args.admin_token {
+        builder = builder.admin_token(token.clone());
+    }
+    if let Some(path) = &args.seed {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("could not read {}: {e}", path.display()))?;
+        for product in parse_seed_file(&text).map_err(|e| e.to_string())? {
+            builder = builder.product(KeyMode::Test, product);
+        }
+    }
+    let server = Server::bind(builder, SocketAddr::new(args.host, args.port))
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("paperlink-mock listening on {}", server.base_url());
+    println!("control plane: http://{}/__admin", server.local_addr());
+    println!("seeded keys (team \"default\"):");
+    for key in server.seeded_keys() {
+        println!(
+            "  {:<5} {:<10} {}",
+            format!("{:?}", key.info.mode).to_lowercase(),
+            format!("{:?}", key.info.scope),
+            key.token.expose_secret()
+        );
+    }
+    server
+        .serve(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,210 @@
+//! The control plane under `/__admin` (WireMock's convention): key management as the
+//! dashboard does it, the mock clock, seeding, reset, the request journal, fault injection.
+
+use std::time::Duration;
+
+use http::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
+use crate::config::{DEFAULT_TEAM, MockError, SeedProduct};
+use crate::core::{MockRequest, MockResponse};
+use crate::state::{Fault, State};
+use crate::wire::{FieldError, data_body, millis};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateKey {
+    name: String,
+    mode: KeyMode,
+    scope: KeyScope,
+    #[serde(default)]
+    created_by: Option<String>,
+    #[serde(default)]
+    team: Option<String>,
+}
+
+#[derive(Serialize)]
+struct CreatedKey<'a> {
+    #[serde(flatten)]
+    info: &'a KeyInfo,
+    token: &'a str,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Revoke {
+    #[serde(default)]
+    revoked_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct Now {
+    #[serde(with = "millis")]
+    now: OffsetDateTime,
+}
+
+fn body<T: DeserializeOwned>(request: &MockRequest) -> Result<T, MockResponse> {
+    let text = if request.body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        &request.body[..]
+    };
+    serde_json::from_slice(text)
+        .map_err(|e| MockResponse::invalid(vec![FieldError::new("body", e.to_string())]))
+}
+
+fn query<'a>(request: &'a MockRequest, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn mock_error(error: MockError) -> MockResponse {
+    match error {
+        MockError::UnknownKey(_) => MockResponse::error(404, "key_not_found", &error.to_string()),
+        MockError::InvalidProduct(details) => MockResponse::invalid(details),
+        MockError::SkuConflict => MockResponse::error(
+            409,
+            "sku_conflict",
+            "sku already used in this team and mode",
+        ),
+        other => MockResponse::error(400, "validation_error", &other.to_string()),
+    }
+}
+
+pub(crate) fn handle(
+    state: &mut State,
+    request: &MockRequest,
+    now: OffsetDateTime,
+) -> MockResponse {
+    let path = request
+        .path
+        .trim_start_matches("/__admin")
+        .trim_matches('/');
+    let segments: Vec<&str> = path.split('/').collect();
+    let result = match (&request.method, segments.as_slice()) {
+        (&Method::POST, ["keys"]) => create_key(state, request),
+        (&Method::GET, ["keys"]) => {
+            let team = query(request, "team");
+            Ok(MockResponse::json(
+                200,
+                data_body(&state.keys.list(team.as_deref())),
+            ))
+        }
+        (&Method::POST, ["keys", id, "revoke"]) => revoke(state, request, id),
+        (&Method::GET, ["clock"]) => Ok(MockResponse::json(200, data_body(&Now { now }))),
+        (&Method::POST, ["clock", "advance"]) => body::<Advance>(request).and_then(|a| {
+            if !(a.seconds.is_finite() && a.seconds >= 0.0 && a.seconds < 1e12) {
+                return Err(MockResponse::invalid(vec![FieldError::new(
+                    "seconds",
+                    "must be a non-negative number",
+                )]));
+            }
+            state.advance_clock(Duration::from_secs_f64(a.seconds));
+            Ok(MockResponse::json(
+                200,
+                data_body(&Now {
+                    now: state.clock.now(),
+                }),
+            ))
+        }),
+        (&Method::POST, ["reset"]) => {
+            state.reset();
+            Ok(MockResponse::json(
+                200,
+                data_body(&serde_json::json!({"reset": true})),
+            ))
+        }
+        (&Method::GET, ["requests"]) => Ok(MockResponse::json(200, data_body(&state.journal))),
+        (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults))),
+        (&Method::POST, ["faults"]) => body::<Fault>(request).map(|fault| {
+            let fault = fault.clone().with_probability(fault.probability);
+            state.faults.push(fault.clone());
+            MockResponse::json(201, data_body(&fault))
+        }),
+        (&Method::DELETE, ["faults"]) => {
+            state.faults.clear();
+            Ok(MockResponse::json(200, data_body(&state.faults)))
+        }
+        (&Method::POST, ["products"]) => body::<SeedProduct>(request).and_then(|seed| {
+            let team = seed.team.clone().unwrap_or_else(|| DEFAULT_TEAM.to_owned());
+            let mode = seed.mode.unwrap_or(KeyMode::Test);
+            state
+                .insert_product(&team, mode, &seed)
+                .map(|p| MockResponse::json(201, data_body(&p)))
+                .map_err(mock_error)
+        }),
+        (&Method::GET, ["products"]) => {
+            let team = query(request, "team").unwrap_or_else(|| DEFAULT_TEAM.to_owned());
+            let mode = match query(request, "mode").as_deref() {
+                Some("live") => KeyMode::Live,
+                _ => KeyMode::Test,
+            };
+            Ok(MockResponse::json(
+                200,
+                data_body(&state.catalog(&team, mode).snapshot()),
+            ))
+        }
+        _ => Err(MockResponse::error(
+            404,
+            "not_found",
+            "no such control-plane route",
+        )),
+    };
+    result.unwrap_or_else(|response| response)
+}
+
+fn create_key(state: &mut State, request: &MockRequest) -> Result<MockResponse, MockResponse> {
+    let spec: CreateKey = body(request)?;
+    if spec.name.trim().is_empty() {
+        return Err(MockResponse::invalid(vec![FieldError::new(
+            "name",
+            "must not be blank",
+        )]));
+    }
+    let token = generate_token(&mut state.rng, spec.mode);
+    let info = state.create_key(
+        &token,
+        KeySpec {
+            name: spec.name,
+            mode: spec.mode,
+            scope: spec.scope,
+            team: spec.team.unwrap_or_else(|| DEFAULT_TEAM.to_owned()),
+            created_by: spec.created_by.unwrap_or_else(|| "owner".to_owned()),
+        },
+    );
+    Ok(MockResponse::json(
+        201,
+        data_body(&CreatedKey {
+            info: &info,
+            token: &token,
+        }),
+    ))
+}
+
+fn revoke(
+    state: &mut State,
+    request: &MockRequest,
+    id: &str,
+) -> Result<MockResponse, MockResponse> {
+    let Revoke { revoked_by } = body(request)?;
+    let Ok(id) = uuid::Uuid::parse_str(id) else {
+        return Err(MockResponse::error(
+            404,
+            "key_not_found",
+            "no key with this id",
+        ));
+    };
+    state
+        .revoke_key(&id, revoked_by)
+        .map(|info| MockResponse::json(200, data_body(&info)))
+        .map_err(mock_error)
+}

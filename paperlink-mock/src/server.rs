@@ -1,0 +1,268 @@
+//! [`PaperlinkMock`]: the core behind a wiremock `MockServer`, for in-process tests.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+use secrecy::SecretString;
+use time::OffsetDateTime;
+use uuid::Uuid;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
+
+use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
+use crate::config::{
+    DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct, SeededKey, find_seeded,
+};
+use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::state::{Fault, RequestRecord};
+use crate::wire::ProductRecord;
+
+/// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
+pub const CORE_PRIORITY: u8 = u8::MAX;
+
+/// A running, isolated Paperlink mock: its own state, its own port.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
+///
+/// let mock = PaperlinkMock::start().await;
+/// assert!(mock.base_url().ends_with("/api/v1"));
+/// assert_eq!(mock.keys().len(), 4);
+/// let token = mock.token(KeyMode::Live, KeyScope::ReadOnly);
+/// # let _ = token;
+/// # }
+/// ```
+pub struct PaperlinkMock {
+    server: MockServer,
+    core: Arc<MockCore>,
+    seeded: Vec<SeededKey>,
+}
+
+impl std::fmt::Debug for PaperlinkMock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaperlinkMock")
+            .field("uri", &self.server.uri())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Answers every request from the core.
+struct CoreResponder(Arc<MockCore>);
+
+impl Respond for CoreResponder {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut incoming = MockRequest::new(request.method.clone(), request.url.path());
+        incoming.query = request.url.query().map(str::to_owned);
+        incoming.headers = request.headers.clone();
+        incoming.body = request.body.clone();
+        template(self.0.handle(&incoming))
+    }
+}
+
+fn template(response: MockResponse) -> ResponseTemplate {
+    let mut template = ResponseTemplate::new(response.status);
+    for (name, value) in &response.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            template = template.append_header(name, value);
+        }
+    }
+    template = template.set_body_bytes(response.body);
+    match response.delay {
+        Some(delay) => template.set_delay(delay),
+        None => template,
+    }
+}
+
+impl PaperlinkMock {
+    /// Starts a mock with the defaults: four keys (live/test × Read & Write/Read-only), no
+    /// products, 60 requests per 60 s per key, a frozen clock at the current time.
+    pub async fn start() -> Self {
+        Self::mount(PaperlinkMockBuilder::new().build_core_without_products()).await
+    }
+
+    /// Configures a mock.
+    pub fn builder() -> PaperlinkMockBuilder {
+        PaperlinkMockBuilder::new()
+    }
+
+    pub(crate) async fn mount((core, seeded): (MockCore, Vec<SeededKey>)) -> Self {
+        let core = Arc::new(core);
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(CoreResponder(core.clone()))
+            .with_priority(CORE_PRIORITY)
+            .named("paperlink-mock core")
+            .mount(&server)
+            .await;
+        Self {
+            server,
+            core,
+            seeded,
+        }
+    }
+
+    /// The API's base URL, `http://127.0.0.1:PORT/api/v1`.
+    pub fn base_url(&self) -> String {
+        format!("{}{API_PREFIX}", self.server.uri())
+    }
+
+    /// The server's root, `http://127.0.0.1:PORT` (the control plane is under `/__admin`).
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The underlying wiremock server: mount your own `Mock`s on it (they win over the
+    /// mock's behaviour), or inspect it.
+    pub fn server(&self) -> &MockServer {
+        &self.server
+    }
+
+    /// The shared request-handling core.
+    pub fn core(&self) -> &MockCore {
+        &self.core
+    }
+
+    /// The token of the seeded key with this mode and scope.
+    pub fn token(&self, mode: KeyMode, scope: KeyScope) -> SecretString {
+        find_seeded(&self.seeded, mode, scope)
+            .map(|k| k.token.clone())
+            .unwrap_or_else(|| SecretString::from(String::new()))
+    }
+
+    /// The metadata of the seeded key with this mode and scope.
+    pub fn seeded_key(&self, mode: KeyMode, scope: KeyScope) -> Option<&KeyInfo> {
+        find_seeded(&self.seeded, mode, scope).map(|k| &k.info)
+    }
+
+    /// Creates a key in the default team, as the dashboard does; the token is returned only
+    /// here.
+    pub fn create_key(&self, name: &str, mode: KeyMode, scope: KeyScope) -> NewKey {
+        self.create_team_key(DEFAULT_TEAM, name, mode, scope)
+    }
+
+    /// Creates a key in `team` (a new team name creates an isolated team).
+    pub fn create_team_key(
+        &self,
+        team: &str,
+        name: &str,
+        mode: KeyMode,
+        scope: KeyScope,
+    ) -> NewKey {
+        let mut state = self.core.lock();
+        let token = generate_token(&mut state.rng, mode);
+        let info = state.create_key(
+            &token,
+            KeySpec {
+                name: name.to_owned(),
+                mode,
+                scope,
+                team: team.to_owned(),
+                created_by: "owner".to_owned(),
+            },
+        );
+        NewKey {
+            info,
+            token: SecretString::from(token),
+        }
+    }
+
+    /// Revokes a key: it is refused on its next call (after the configured delay).
+    pub fn revoke_key(&self, id: Uuid) -> Result<KeyInfo, MockError> {
+        self.core.lock().revoke_key(&id, Some("owner".to_owned()))
+    }
+
+    /// Every key's metadata (never tokens), oldest first.
+    pub fn keys(&self) -> Vec<KeyInfo> {
+        self.core.lock().keys.list(None)
+    }
+
+    /// A snapshot of the default team's products in `mode`, newest first.
+    pub fn products(&self, mode: KeyMode) -> Vec<ProductRecord> {
+        self.core.lock().catalog(DEFAULT_TEAM, mode).snapshot()
+    }
+
+    /// Adds a product to the default team in `mode` without an API call.
+    pub fn insert_product(
+        &self,
+        mode: KeyMode,
+        product: SeedProduct,
+    ) -> Result<ProductRecord, MockError> {
+        self.core
+            .lock()
+            .insert_product(DEFAULT_TEAM, mode, &product)
+    }
+
+    /// Moves the mock clock forward (rate windows, revocation delay, idempotency expiry and
+    /// timestamps all follow it).
+    pub fn advance_clock(&self, by: Duration) {
+        self.core.lock().advance_clock(by);
+    }
+
+    /// The mock clock's time.
+    pub fn now(&self) -> OffsetDateTime {
+        self.core.lock().clock.now()
+    }
+
+    /// Every request wiremock received, in full (headers and bodies).
+    pub async fn received_requests(&self) -> Vec<wiremock::Request> {
+        self.server.received_requests().await.unwrap_or_default()
+    }
+
+    /// The mock's journal: method, path, status, key prefix, time and request id per request.
+    pub fn journal(&self) -> Vec<RequestRecord> {
+        self.core.lock().journal.iter().cloned().collect()
+    }
+
+    /// Injects a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.core.lock().faults.push(fault);
+    }
+
+    /// The next `times` calls of `method` to `path` (relative to the base URL, such as
+    /// `/products`; `*` matches one segment) get `status`, with `Retry-After` when given.
+    /// Nothing changes on the server for those calls.
+    pub fn fail_next(
+        &self,
+        method: &str,
+        path: &str,
+        times: u32,
+        status: u16,
+        retry_after: Option<u64>,
+    ) {
+        self.inject(Fault::fail_next(
+            method,
+            &format!("{API_PREFIX}{path}"),
+            times,
+            status,
+            retry_after,
+        ));
+    }
+
+    /// Every call of `method` to `path` (relative to the base URL) is answered after `delay`.
+    pub fn delay(&self, method: &str, path: &str, delay: Duration) {
+        self.inject(Fault::delay(method, &format!("{API_PREFIX}{path}"), delay));
+    }
+
+    /// Removes every injected fault.
+    pub fn clear_faults(&self) {
+        self.core.lock().faults.clear();
+    }
+
+    /// Back to the seeded state (see `POST /__admin/reset`).
+    pub fn reset(&self) {
+        self.core.lock().reset();
+    }
+}
+
+impl PaperlinkMockBuilder {
+    /// Starts the configured mock in-process.
+    pub async fn start(self) -> Result<PaperlinkMock, MockError> {
+        Ok(PaperlinkMock::mount(self.build_core()?).await)
+    }
+}

@@ -1,0 +1,480 @@
+//! Plain Rust state: keys, catalogs per (team, mode), idempotency records, rate windows, the
+//! request journal, injected faults and the mock clock. No wiremock or HTTP server types here.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::{KeyMode, Keyring};
+use crate::catalog::Catalog;
+use crate::wire::millis;
+
+/// How long idempotency records are kept (24 hours of mock time).
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A sliding-window rate limit per API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimitPolicy {
+    /// Requests allowed in any window.
+    pub limit: u32,
+    /// The window length.
+    pub window: Duration,
+}
+
+impl RateLimitPolicy {
+    /// `limit` requests per `window`.
+    pub const fn new(limit: u32, window: Duration) -> Self {
+        Self { limit, window }
+    }
+}
+
+impl Default for RateLimitPolicy {
+    /// 60 requests per 60 seconds.
+    fn default() -> Self {
+        Self::new(60, Duration::from_secs(60))
+    }
+}
+
+/// The mock clock: a start time, plus manual advances, plus (for a system clock) the real
+/// time elapsed since the mock started.
+#[derive(Debug, Clone)]
+pub(crate) struct Clock {
+    start: OffsetDateTime,
+    advanced: Duration,
+    real: Option<Instant>,
+}
+
+impl Clock {
+    pub(crate) fn frozen(start: OffsetDateTime) -> Self {
+        Self {
+            start,
+            advanced: Duration::ZERO,
+            real: None,
+        }
+    }
+
+    pub(crate) fn system(start: OffsetDateTime) -> Self {
+        Self {
+            start,
+            advanced: Duration::ZERO,
+            real: Some(Instant::now()),
+        }
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        let real = self.real.map(|i| i.elapsed()).unwrap_or_default();
+        self.start + self.advanced + real
+    }
+
+    pub(crate) fn advance(&mut self, by: Duration) {
+        self.advanced = self.advanced.saturating_add(by);
+    }
+}
+
+/// One line of the request journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// HTTP method.
+    pub method: String,
+    /// Path, without the query.
+    pub path: String,
+    /// Status served.
+    pub status: u16,
+    /// The key's prefix (`pk_test_AbC`), when the request authenticated.
+    pub key_prefix: Option<String>,
+    /// Mock time of the request.
+    #[serde(with = "millis")]
+    pub time: OffsetDateTime,
+    /// The `X-Request-Id` served.
+    pub request_id: String,
+}
+
+/// What an injected fault does to a matching request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// Answer with this status (and `Retry-After`, when given) before the request is handled:
+    /// nothing changes.
+    Status {
+        /// The status, such as 503 or 429.
+        status: u16,
+        /// `Retry-After` seconds.
+        #[serde(default)]
+        retry_after: Option<u64>,
+    },
+    /// Handle the request, then answer after this delay.
+    Delay {
+        /// The delay in milliseconds.
+        millis: u64,
+    },
+    /// Handle the request (its effects stay), then break the connection instead of answering.
+    /// Only the standalone server can do this; in-process it answers normally.
+    DropConnection,
+}
+
+/// An injected fault: which requests it hits, how often, and what it does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Fault {
+    /// Only requests with this method (any method when `None`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Only this path; a `*` segment matches any one segment (`/api/v1/products/*`).
+    pub path: String,
+    /// What happens.
+    pub kind: FaultKind,
+    /// How many requests it hits before it is spent (`None`: unlimited).
+    #[serde(default)]
+    pub times: Option<u32>,
+    /// The chance that a matching request is hit (1.0: every one).
+    #[serde(default = "one")]
+    pub probability: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Fault {
+    /// The next `times` requests with `method` to `path` get `status` (no state changes).
+    pub fn fail_next(
+        method: &str,
+        path: &str,
+        times: u32,
+        status: u16,
+        retry_after: Option<u64>,
+    ) -> Self {
+        Self {
+            method: Some(method.to_ascii_uppercase()),
+            path: path.to_owned(),
+            kind: FaultKind::Status {
+                status,
+                retry_after,
+            },
+            times: Some(times),
+            probability: 1.0,
+        }
+    }
+
+    /// Every request with `method` to `path` is answered after `delay`.
+    pub fn delay(method: &str, path: &str, delay: Duration) -> Self {
+        Self {
+            method: Some(method.to_ascii_uppercase()),
+            path: path.to_owned(),
+            kind: FaultKind::Delay {
+                millis: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            },
+            times: None,
+            probability: 1.0,
+        }
+    }
+
+    /// This fault, hitting each matching request with `probability` (0.0 to 1.0).
+    pub fn with_probability(mut self, probability: f64) -> Self {
+        self.probability = probability.clamp(0.0, 1.0);
+        self
+    }
+
+    /// This fault, spent after `times` hits.
+    pub fn times(mut self, times: u32) -> Self {
+        self.times = Some(times);
+        self
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        if self
+            .method
+            .as_deref()
+            .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
+            return false;
+        }
+        let mut want = self.path.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(_)) => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// A stored write response for idempotent replay.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct IdempotentResponse {
+    pub(crate) fingerprint: [u8; 32],
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) body: Vec<u8>,
+    #[serde(with = "millis")]
+    pub(crate) expires: OffsetDateTime,
+}
+
+/// `(api key id, method, path, Idempotency-Key)`.
+pub(crate) type IdempotencyScope = (Uuid, String, String, String);
+
+/// Settings fixed at start.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) rate_limit: Option<RateLimitPolicy>,
+    pub(crate) revocation_delay: Duration,
+    pub(crate) default_type: String,
+    pub(crate) default_unit: String,
+    pub(crate) journal_capacity: usize,
+}
+
+/// Everything the mock knows.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) settings: Settings,
+    pub(crate) clock: Clock,
+    pub(crate) rng: fastrand::Rng,
+    pub(crate) keys: Keyring,
+    pub(crate) catalogs: HashMap<(String, KeyMode), Catalog>,
+    pub(crate) idempotency: HashMap<IdempotencyScope, IdempotentResponse>,
+    idempotency_expiry: VecDeque<(OffsetDateTime, IdempotencyScope)>,
+    windows: HashMap<Uuid, VecDeque<OffsetDateTime>>,
+    pub(crate) journal: VecDeque<RequestRecord>,
+    pub(crate) faults: Vec<Fault>,
+    /// What `reset` returns to.
+    pub(crate) seeded: Option<(Keyring, HashMap<(String, KeyMode), Catalog>)>,
+}
+
+/// The rate-limit headers of one response, and the wait when over the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateStatus {
+    pub(crate) limit: u32,
+    pub(crate) remaining: u32,
+    pub(crate) reset: i64,
+    pub(crate) retry_after: Option<u64>,
+}
+
+impl State {
+    pub(crate) fn new(settings: Settings, clock: Clock, rng: fastrand::Rng) -> Self {
+        Self {
+            settings,
+            clock,
+            rng,
+            keys: Keyring::default(),
+            catalogs: HashMap::new(),
+            idempotency: HashMap::new(),
+            idempotency_expiry: VecDeque::new(),
+            windows: HashMap::new(),
+            journal: VecDeque::new(),
+            faults: Vec::new(),
+            seeded: None,
+        }
+    }
+
+    /// Forgets idempotency records, rate windows, the journal and faults.
+    pub(crate) fn clear_traffic(&mut self) {
+        self.idempotency.clear();
+        self.idempotency_expiry.clear();
+        self.windows.clear();
+        self.journal.clear();
+        self.faults.clear();
+    }
+
+    /// A random (or, with a seed, reproducible) v4 UUID.
+    pub(crate) fn uuid(&mut self) -> Uuid {
+        uuid::Builder::from_random_bytes(self.rng.u128(..).to_le_bytes()).into_uuid()
+    }
+
+    pub(crate) fn catalog(&mut self, team: &str, mode: KeyMode) -> &mut Catalog {
+        self.catalogs.entry((team.to_owned(), mode)).or_default()
+    }
+
+    /// Forgets what has expired: idempotency records past 24 h, revoked keys past 90 days.
+    pub(crate) fn expire(&mut self, now: OffsetDateTime) {
+        while let Some((at, _)) = self.idempotency_expiry.front() {
+            if *at > now {
+                break;
+            }
+            if let Some((_, scope)) = self.idempotency_expiry.pop_front() {
+                if self
+                    .idempotency
+                    .get(&scope)
+                    .is_some_and(|r| r.expires <= now)
+                {
+                    self.idempotency.remove(&scope);
+                }
+            }
+        }
+        self.keys.purge(now);
+    }
+
+    pub(crate) fn remember(&mut self, scope: IdempotencyScope, response: IdempotentResponse) {
+        self.idempotency_expiry
+            .push_back((response.expires, scope.clone()));
+        self.idempotency.insert(scope, response);
+    }
+
+    /// Counts a request against the key's window (`consume`), or only reports it.
+    pub(crate) fn rate(
+        &mut self,
+        key: Uuid,
+        now: OffsetDateTime,
+        consume: bool,
+    ) -> Option<RateStatus> {
+        let policy = self.settings.rate_limit?;
+        let window = self.windows.entry(key).or_default();
+        while window.front().is_some_and(|t| *t + policy.window <= now) {
+            window.pop_front();
+        }
+        let seconds_until = |t: OffsetDateTime| {
+            let wait = (t - now).as_seconds_f64().ceil();
+            if wait > 0.0 { wait as u64 } else { 0 }
+        };
+        let ceil_unix = |t: OffsetDateTime| t.unix_timestamp() + i64::from(t.nanosecond() > 0);
+        let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
+        if used >= policy.limit {
+            let frees_at = window.front().map_or(now, |t| *t + policy.window);
+            return Some(RateStatus {
+                limit: policy.limit,
+                remaining: 0,
+                reset: ceil_unix(frees_at),
+                retry_after: Some(seconds_until(frees_at).max(1)),
+            });
+        }
+        if consume {
+            window.push_back(now);
+        }
+        let used = used + u32::from(consume);
+        let frees_at = window.front().map_or(now, |t| *t + policy.window);
+        Some(RateStatus {
+            limit: policy.limit,
+            remaining: policy.limit.saturating_sub(used),
+            reset: ceil_unix(frees_at),
+            retry_after: None,
+        })
+    }
+
+    /// The fault that hits this request, if any (spent faults are removed).
+    pub(crate) fn fault_for(&mut self, method: &str, path: &str) -> Option<FaultKind> {
+        let index = self.faults.iter().position(|f| f.matches(method, path))?;
+        let roll = self.rng.f64();
+        let fault = &mut self.faults[index];
+        if roll >= fault.probability {
+            return None;
+        }
+        let kind = fault.kind.clone();
+        if let Some(times) = &mut fault.times {
+            *times = times.saturating_sub(1);
+            if *times == 0 {
+                self.faults.remove(index);
+            }
+        }
+        Some(kind)
+    }
+
+    pub(crate) fn journal(&mut self, record: RequestRecord) {
+        if self.settings.journal_capacity == 0 {
+            return;
+        }
+        while self.journal.len() >= self.settings.journal_capacity {
+            self.journal.pop_front();
+        }
+        self.journal.push_back(record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(limit: u32) -> State {
+        let settings = Settings {
+            rate_limit: Some(RateLimitPolicy::new(limit, Duration::from_secs(60))),
+            revocation_delay: Duration::ZERO,
+            default_type: "SERVICES".into(),
+            default_unit: "unit".into(),
+            journal_capacity: 3,
+        };
+        State::new(
+            settings,
+            Clock::frozen(OffsetDateTime::UNIX_EPOCH),
+            fastrand::Rng::with_seed(1),
+        )
+    }
+
+    #[test]
+    fn the_window_slides_per_key() {
+        let mut s = state(2);
+        let key = Uuid::from_u128(1);
+        let t0 = OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        assert_eq!(s.rate(key, t0, true).map(|r| r.remaining), Some(1));
+        let second = s
+            .rate(key, t0 + Duration::from_secs(30), true)
+            .expect("policy");
+        assert_eq!((second.remaining, second.reset), (0, 1_060));
+        let over = s
+            .rate(key, t0 + Duration::from_secs(59), true)
+            .expect("policy");
+        assert_eq!((over.retry_after, over.remaining), (Some(1), 0));
+        assert_eq!(
+            s.rate(Uuid::from_u128(2), t0, true).map(|r| r.retry_after),
+            Some(None)
+        );
+        let later = s
+            .rate(key, t0 + Duration::from_secs(60), true)
+            .expect("policy");
+        assert_eq!((later.retry_after, later.remaining), (None, 0));
+        assert_eq!(
+            s.rate(key, t0 + Duration::from_secs(61), false)
+                .map(|r| r.retry_after),
+            Some(Some(29))
+        );
+    }
+
+    #[test]
+    fn faults_match_paths_and_are_spent() {
+        let mut s = state(1);
+        s.faults.push(Fault::fail_next(
+            "post",
+            "/api/v1/products/*",
+            2,
+            503,
+            Some(1),
+        ));
+        assert_eq!(s.fault_for("GET", "/api/v1/products/x"), None);
+        assert_eq!(s.fault_for("POST", "/api/v1/products"), None);
+        assert!(s.fault_for("POST", "/api/v1/products/x").is_some());
+        assert!(s.fault_for("POST", "/api/v1/products/y").is_some());
+        assert_eq!(s.fault_for("POST", "/api/v1/products/z"), None);
+        assert!(s.faults.is_empty());
+    }
+
+    #[test]
+    fn the_journal_is_a_ring() {
+        let mut s = state(1);
+        for i in 0..5 {
+            s.journal(RequestRecord {
+                method: "GET".into(),
+                path: format!("/{i}"),
+                status: 200,
+                key_prefix: None,
+                time: OffsetDateTime::UNIX_EPOCH,
+                request_id: i.to_string(),
+            });
+        }
+        let paths: Vec<_> = s.journal.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["/2", "/3", "/4"]);
+    }
+
+    #[test]
+    fn clocks_advance_by_hand() {
+        let mut c = Clock::frozen(OffsetDateTime::UNIX_EPOCH);
+        c.advance(Duration::from_secs(90));
+        assert_eq!(c.now().unix_timestamp(), 90);
+    }
+}

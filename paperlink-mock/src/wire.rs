@@ -1,0 +1,568 @@
+//! The mock's own JSON shapes: the product as it goes on the wire, error bodies, and the
+//! validation of request bodies. Written from the API description, never from the SDK's types.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Longest `name`, in characters.
+pub const MAX_NAME: usize = 255;
+/// Longest `description`, in characters.
+pub const MAX_DESCRIPTION: usize = 2000;
+/// Longest `sku`, in characters.
+pub const MAX_SKU: usize = 100;
+/// Longest `type` and `unitOfMeasure`, in characters.
+pub const MAX_SHORT: usize = 50;
+/// Largest accepted request body, in bytes (1 MiB).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// A product's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductStatus {
+    /// Listed by default.
+    Active,
+    /// Soft-deleted by `DELETE`.
+    Archived,
+}
+
+/// A product as the mock stores and serves it. Numbers keep the exact text they were sent
+/// with, so `120.10` is served as `120.10`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ProductRecord {
+    /// The product's id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Unit price, as the exact JSON number text.
+    pub unit_price: Number,
+    /// Currency code.
+    pub currency: String,
+    /// Description.
+    pub description: Option<String>,
+    /// SKU.
+    pub sku: Option<String>,
+    /// Tax rate, as the exact JSON number text.
+    pub tax_rate: Option<Number>,
+    /// Product type.
+    #[serde(rename = "type")]
+    pub product_type: String,
+    /// Unit of measure.
+    pub unit_of_measure: String,
+    /// Status.
+    pub status: ProductStatus,
+    /// Creation time (served in UTC with milliseconds).
+    #[serde(with = "millis")]
+    pub created_at: OffsetDateTime,
+    /// Last change (served in UTC with milliseconds).
+    #[serde(with = "millis")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A JSON number kept as its exact text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Number(String);
+
+impl Number {
+    /// Parses and checks the text of a JSON number (exact decimal, finite).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        to_decimal(text).map(|_| Self(text.to_owned()))
+    }
+
+    pub(crate) fn from_decimal(value: Decimal) -> Self {
+        Self(value.to_string())
+    }
+
+    /// The exact text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The value.
+    pub fn value(&self) -> Decimal {
+        to_decimal(&self.0).unwrap_or_default()
+    }
+}
+
+fn to_decimal(text: &str) -> Result<Decimal, String> {
+    let parsed = if text.contains(['e', 'E']) {
+        Decimal::from_scientific(text)
+    } else {
+        Decimal::from_str_exact(text)
+    };
+    parsed.map_err(|_| "must be a finite decimal number with at most 28 decimal places".to_owned())
+}
+
+impl Serialize for Number {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        RawValue::from_string(self.0.clone())
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        Number::parse(raw.get()).map_err(serde::de::Error::custom)
+    }
+}
+
+/// RFC 3339 in UTC with exactly three fractional digits (`2025-01-15T10:00:00.000Z`).
+pub(crate) mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+
+    pub(crate) fn format(t: OffsetDateTime) -> String {
+        let utc = t.to_offset(time::UtcOffset::UTC);
+        utc.format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        ))
+        .unwrap_or_default()
+    }
+
+    pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*t))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        OffsetDateTime::parse(&text, &Rfc3339).map_err(serde::de::Error::custom)
+    }
+
+    pub(crate) mod option {
+        use super::*;
+
+        pub(crate) fn serialize<S: Serializer>(
+            t: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+            text.map(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339))
+                .transpose()
+                .map_err(serde::de::Error::custom)
+        }
+    }
+}
+
+/// One field-level problem, as served in `error.details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field, as named on the wire.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FieldError {
+    pub(crate) fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// `{"error":{"code","message","details"?}}`.
+pub(crate) fn error_body(code: &str, message: &str, details: &[FieldError]) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Inner<'a> {
+        code: &'a str,
+        message: &'a str,
+        #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+        details: &'a [FieldError],
+    }
+    #[derive(Serialize)]
+    struct Outer<'a> {
+        error: Inner<'a>,
+    }
+    serde_json::to_vec(&Outer {
+        error: Inner {
+            code,
+            message,
+            details,
+        },
+    })
+    .unwrap_or_default()
+}
+
+/// `{"data": value}`.
+pub(crate) fn data_body(value: &impl Serialize) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Data<'a, T> {
+        data: &'a T,
+    }
+    serde_json::to_vec(&Data { data: value }).unwrap_or_default()
+}
+
+/// A field of a request body: absent, `null`, or a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Field<T> {
+    Absent,
+    Null,
+    Value(T),
+}
+
+/// The fields of a create or update body, validated.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ProductInput {
+    pub(crate) name: Option<String>,
+    pub(crate) unit_price: Option<Number>,
+    pub(crate) currency: Option<String>,
+    pub(crate) description: Option<Option<String>>,
+    pub(crate) sku: Option<Option<String>>,
+    pub(crate) tax_rate: Option<Option<Number>>,
+    pub(crate) product_type: Option<String>,
+    pub(crate) unit_of_measure: Option<String>,
+}
+
+impl ProductInput {
+    /// Whether the body set nothing at all (an update that changes nothing).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.unit_price.is_none()
+            && self.currency.is_none()
+            && self.description.is_none()
+            && self.sku.is_none()
+            && self.tax_rate.is_none()
+            && self.product_type.is_none()
+            && self.unit_of_measure.is_none()
+    }
+}
+
+/// Parses a JSON object body into raw fields, or a validation error naming the body.
+pub(crate) fn parse_object(body: &[u8]) -> Result<BTreeMap<String, Box<RawValue>>, FieldError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| FieldError::new("body", "must be UTF-8 encoded JSON"))?;
+    if text.trim().is_empty() {
+        return Err(FieldError::new("body", "must be a JSON object"));
+    }
+    let raw: Box<RawValue> = serde_json::from_str(text)
+        .map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))?;
+    if !raw.get().starts_with('{') {
+        return Err(FieldError::new("body", "must be a JSON object"));
+    }
+    serde_json::from_str(raw.get())
+        .map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))
+}
+
+fn field<'a>(body: &'a BTreeMap<String, Box<RawValue>>, name: &str) -> Field<&'a str> {
+    match body.get(name).map(|raw| raw.get()) {
+        None => Field::Absent,
+        Some("null") => Field::Null,
+        Some(text) => Field::Value(text),
+    }
+}
+
+fn string(field_name: &str, raw: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    match serde_json::from_str::<String>(raw) {
+        Ok(s) if s.chars().count() > max => {
+            errors.push(FieldError::new(
+                field_name,
+                format!("must be at most {max} characters"),
+            ));
+            None
+        }
+        Ok(s) => Some(s),
+        Err(_) => {
+            errors.push(FieldError::new(field_name, "must be a string"));
+            None
+        }
+    }
+}
+
+fn number(
+    field_name: &str,
+    raw: &str,
+    max: Option<u32>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Number> {
+    let is_number = raw.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+    if !is_number {
+        errors.push(FieldError::new(field_name, "must be a number"));
+        return None;
+    }
+    if raw.starts_with('-') {
+        errors.push(FieldError::new(
+            field_name,
+            "must be greater than or equal to 0",
+        ));
+        return None;
+    }
+    match Number::parse(raw) {
+        Ok(n) if max.is_some_and(|m| n.value() > Decimal::from(m)) => {
+            errors.push(FieldError::new(
+                field_name,
+                format!(
+                    "must be between 0 and {} inclusive",
+                    max.unwrap_or_default()
+                ),
+            ));
+            None
+        }
+        Ok(n) => Some(n),
+        Err(message) => {
+            errors.push(FieldError::new(field_name, message));
+            None
+        }
+    }
+}
+
+/// Validates a create (`required`) or update body into a [`ProductInput`].
+pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput, Vec<FieldError>> {
+    let object = parse_object(body).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let mut input = ProductInput::default();
+    let not_null = |name: &str, errors: &mut Vec<FieldError>| {
+        errors.push(FieldError::new(name, "must not be null"));
+    };
+
+    match field(&object, "name") {
+        Field::Absent if required => errors.push(FieldError::new("name", "is required")),
+        Field::Absent => {}
+        Field::Null => not_null("name", &mut errors),
+        Field::Value(raw) => {
+            if let Some(name) = string("name", raw, MAX_NAME, &mut errors) {
+                if name.trim().is_empty() {
+                    errors.push(FieldError::new("name", "must not be blank"));
+                } else {
+                    input.name = Some(name);
+                }
+            }
+        }
+    }
+    match field(&object, "unitPrice") {
+        Field::Absent if required => errors.push(FieldError::new("unitPrice", "is required")),
+        Field::Absent => {}
+        Field::Null => not_null("unitPrice", &mut errors),
+        Field::Value(raw) => input.unit_price = number("unitPrice", raw, None, &mut errors),
+    }
+    match field(&object, "currency") {
+        Field::Absent if required => errors.push(FieldError::new("currency", "is required")),
+        Field::Absent => {}
+        Field::Null => not_null("currency", &mut errors),
+        Field::Value(raw) => {
+            if let Some(code) = string("currency", raw, 3, &mut errors) {
+                if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+                    input.currency = Some(code);
+                } else {
+                    errors.push(FieldError::new(
+                        "currency",
+                        "must be a three-letter upper-case ISO 4217 code",
+                    ));
+                }
+            }
+        }
+    }
+    match field(&object, "description") {
+        Field::Absent => {}
+        Field::Null => input.description = Some(None),
+        Field::Value(raw) => {
+            if let Some(d) = string("description", raw, MAX_DESCRIPTION, &mut errors) {
+                input.description = Some(Some(d));
+            }
+        }
+    }
+    match field(&object, "sku") {
+        Field::Absent => {}
+        Field::Null => input.sku = Some(None),
+        Field::Value(raw) => {
+            if let Some(sku) = string("sku", raw, MAX_SKU, &mut errors) {
+                if sku.trim().is_empty() {
+                    errors.push(FieldError::new(
+                        "sku",
+                        "must not be blank (send null to clear it)",
+                    ));
+                } else {
+                    input.sku = Some(Some(sku));
+                }
+            }
+        }
+    }
+    match field(&object, "taxRate") {
+        Field::Absent => {}
+        Field::Null => input.tax_rate = Some(None),
+        Field::Value(raw) => {
+            if let Some(rate) = number("taxRate", raw, Some(100), &mut errors) {
+                input.tax_rate = Some(Some(rate));
+            }
+        }
+    }
+    for (wire, slot) in [
+        ("type", &mut input.product_type),
+        ("unitOfMeasure", &mut input.unit_of_measure),
+    ] {
+        match field(&object, wire) {
+            Field::Absent => {}
+            Field::Null => not_null(wire, &mut errors),
+            Field::Value(raw) => *slot = string(wire, raw, MAX_SHORT, &mut errors),
+        }
+    }
+    if errors.is_empty() {
+        Ok(input)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A validated create body: the required fields, and the optional ones.
+#[derive(Debug, Clone)]
+pub(crate) struct NewProduct {
+    pub(crate) name: String,
+    pub(crate) unit_price: Number,
+    pub(crate) currency: String,
+    pub(crate) rest: ProductInput,
+}
+
+/// Validates a create body.
+pub(crate) fn create_input(body: &[u8]) -> Result<NewProduct, Vec<FieldError>> {
+    let mut rest = product_input(body, true)?;
+    match (
+        rest.name.take(),
+        rest.unit_price.take(),
+        rest.currency.take(),
+    ) {
+        (Some(name), Some(unit_price), Some(currency)) => Ok(NewProduct {
+            name,
+            unit_price,
+            currency,
+            rest,
+        }),
+        // product_input(.., true) reports every missing required field, so this is unreachable.
+        _ => Err(vec![FieldError::new("body", "is missing a required field")]),
+    }
+}
+
+/// The SKU as compared for uniqueness: case-sensitive, trimmed.
+pub(crate) fn sku_key(sku: &str) -> &str {
+    sku.trim()
+}
+
+/// Parses a UUID path or cursor value.
+pub(crate) fn uuid(text: &str) -> Option<Uuid> {
+    Uuid::from_str(text).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(body: &str) -> Result<ProductInput, Vec<FieldError>> {
+        product_input(body.as_bytes(), true)
+    }
+
+    fn fields(result: Result<ProductInput, Vec<FieldError>>) -> Vec<String> {
+        result
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
+    }
+
+    #[test]
+    fn a_minimal_create_body_is_accepted_and_numbers_kept_exactly() {
+        let input = create(
+            r#"{"name":"Web","unitPrice":120.10,"currency":"USD","status":"archived","x":1}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            input.unit_price.map(|n| n.as_str().to_owned()).as_deref(),
+            Some("120.10")
+        );
+    }
+
+    #[test]
+    fn every_rule_names_its_field() {
+        assert_eq!(fields(create("{}")), ["name", "unitPrice", "currency"]);
+        assert_eq!(
+            fields(create(r#"{"name":" ","unitPrice":"1","currency":"usd"}"#)),
+            ["name", "unitPrice", "currency"]
+        );
+        let long = "é".repeat(256);
+        assert_eq!(
+            fields(create(&format!(
+                r#"{{"name":"{long}","unitPrice":-1,"currency":"USDX"}}"#
+            ))),
+            ["name", "unitPrice", "currency"]
+        );
+        let ok_255 = "é".repeat(255);
+        assert!(
+            create(&format!(
+                r#"{{"name":"{ok_255}","unitPrice":0,"currency":"EUR"}}"#
+            ))
+            .is_ok()
+        );
+        assert_eq!(
+            fields(create(
+                r#"{"name":"a","unitPrice":1e400,"currency":"EUR","taxRate":100.5,"type":null,"unitOfMeasure":7,"sku":""}"#
+            )),
+            ["unitPrice", "sku", "taxRate", "type", "unitOfMeasure"]
+        );
+        assert_eq!(
+            fields(create(r#"{"name":"a","unitPrice":-0,"currency":"EUR"}"#)),
+            ["unitPrice"]
+        );
+        assert!(create(r#"{"name":"a","unitPrice":0,"currency":"EUR","taxRate":100}"#).is_ok());
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_objects_are_rejected() {
+        for body in ["", "[]", "\"x\"", "{", "{\"name\":", "nul"] {
+            assert_eq!(fields(create(body)), ["body"], "{body}");
+        }
+        assert_eq!(fields(product_input(b"\xff\xfe", false)), ["body"]);
+        // Deep nesting is refused or skipped without recursion, never a stack overflow.
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        assert_eq!(
+            fields(create(&format!(r#"{{"name":{deep}}}"#))),
+            ["name", "unitPrice", "currency"]
+        );
+        assert_eq!(fields(create(&deep)), ["body"]);
+    }
+
+    #[test]
+    fn update_bodies_are_partial_and_null_clears_only_nullable_fields() {
+        let input = product_input(br#"{"description":null,"sku":null,"taxRate":null}"#, false)
+            .expect("valid");
+        assert_eq!(
+            (
+                input.description,
+                input.sku,
+                input.tax_rate.map(|t| t.is_none())
+            ),
+            (Some(None), Some(None), Some(true))
+        );
+        assert!(product_input(b"{}", false).expect("valid").is_empty());
+        assert_eq!(
+            fields(product_input(br#"{"name":null,"currency":null}"#, false)),
+            ["name", "currency"]
+        );
+    }
+
+    #[test]
+    fn timestamps_are_served_with_milliseconds() {
+        let t = time::macros::datetime!(2025-01-15 10:00:00.5 UTC);
+        assert_eq!(millis::format(t), "2025-01-15T10:00:00.500Z");
+        let t = time::macros::datetime!(2025-01-15 12:00:00 +02:00);
+        assert_eq!(millis::format(t), "2025-01-15T10:00:00.000Z");
+    }
+}

@@ -1,0 +1,396 @@
+//! [`Client`]: a cheap-to-clone handle, the resource accessors, and the one private
+//! send/decode/retry path every call goes through.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::{DeserializeOwned, Error as _};
+use tokio::time::Instant;
+use tracing::Instrument;
+use url::Url;
+
+use crate::auth::Mode;
+use crate::config::ClientBuilder;
+use crate::error::{ApiError, ConfigError, Error, Result, redact};
+use crate::products::{Products, WriteOptions};
+use crate::rate_limit::RateLimit;
+use crate::retry::{RetryConfig, is_retryable, parse_retry_after};
+use crate::scope::ReadOnly;
+
+/// The Paperlink API client. `Clone` is cheap (an `Arc`); share one per key.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use paperlink_sdk::{ApiKey, Client};
+/// use paperlink_mock::{KeyScope, KeyMode, PaperlinkMock};
+///
+/// let mock = PaperlinkMock::start().await;
+/// let key = ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadWrite))?;
+/// let client = Client::builder().api_key(key).base_url(mock.base_url()).build()?;
+///
+/// let page = client.products().list(Default::default()).await?;
+/// assert!(page.items.is_empty());
+/// assert_eq!(client.rate_limit().map(|r| r.remaining), Some(59));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: Url,
+    /// `Bearer <token>`, marked sensitive.
+    pub(crate) authorization: HeaderValue,
+    pub(crate) user_agent: HeaderValue,
+    pub(crate) mode: Mode,
+    pub(crate) key_hint: String,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryConfig,
+    pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
+}
+
+impl Client {
+    /// A client with every default (production base URL, 3 attempts).
+    pub fn new(key: crate::ApiKey) -> Result<Self> {
+        Self::builder().api_key(key).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client from `PAPERLINK_API_KEY` and, when set, `PAPERLINK_BASE_URL`.
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env().build()
+    }
+
+    pub(crate) fn from_inner(inner: Inner) -> Self {
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The key's mode (Live or Test).
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
+    }
+
+    /// The key as the dashboard shows it (`pk_live_AbC…`). Safe to log.
+    pub fn key_hint(&self) -> &str {
+        &self.inner.key_hint
+    }
+
+    /// The base URL every path is appended to.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// The rate-limit headers of the most recent response that carried them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner
+            .last_rate_limit
+            .lock()
+            .ok()
+            .and_then(|guard| *guard)
+    }
+
+    /// The products endpoints, reads and writes.
+    pub fn products(&self) -> Products<'_> {
+        Products::new(self)
+    }
+
+    /// This client as a read-only handle: its write methods do not exist, so code holding a
+    /// Read-only key cannot compile a write.
+    pub fn read_only(&self) -> ReadOnlyClient {
+        ReadOnlyClient {
+            client: self.clone(),
+        }
+    }
+
+    fn url(&self, segments: &[String]) -> Result<Url> {
+        let mut url = self.inner.base_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| ConfigError::new("the base URL cannot have paths appended"))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// Sends a call with retries, and decodes a `{"data": T}` success body.
+    pub(crate) async fn call<T: DeserializeOwned>(&self, call: Call) -> Result<Reply<T>> {
+        let mut url = self.url(&call.segments)?;
+        if !call.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&call.query);
+        }
+        let idempotency_key = call
+            .idempotency_key
+            .as_deref()
+            .map(HeaderValue::from_str)
+            .transpose()
+            .map_err(|_| ConfigError::new("the idempotency key must be visible ASCII"))?;
+        let retry = &self.inner.retry;
+        let deadline = retry.deadline().map(|d| Instant::now() + d);
+        let mut attempt = 1;
+        loop {
+            let span = tracing::info_span!(
+                "paperlink.request",
+                method = %call.method,
+                path = url.path(),
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+            );
+            let timeout = match deadline {
+                Some(d) => self
+                    .inner
+                    .timeout
+                    .min(d.saturating_duration_since(Instant::now())),
+                None => self.inner.timeout,
+            };
+            let error = match self
+                .attempt(&call, &url, idempotency_key.as_ref(), timeout)
+                .instrument(span.clone())
+                .await
+            {
+                Ok(reply) => return Ok(reply),
+                Err(error) => error,
+            };
+            if attempt >= retry.attempts()
+                || !is_retryable(&error, &call.method, idempotency_key.is_some())
+            {
+                return Err(error);
+            }
+            let Some(delay) = retry.delay(attempt, error.retry_after(), fastrand::f64()) else {
+                return Err(error);
+            };
+            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+                return Err(error);
+            }
+            span.in_scope(
+                || tracing::debug!(error = %error, delay_ms = delay.as_millis() as u64, "retrying"),
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// A call whose success must carry a body.
+    pub(crate) async fn call_for_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
+        let Reply { data, meta } = self.call::<T>(call).await?;
+        data.ok_or_else(|| meta.empty_body_error())
+    }
+
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+        url: &Url,
+        idempotency_key: Option<&HeaderValue>,
+        timeout: Duration,
+    ) -> Result<Reply<T>> {
+        let inner = &self.inner;
+        let mut request = inner
+            .http
+            .request(call.method.clone(), url.clone())
+            .header(AUTHORIZATION, inner.authorization.clone())
+            .header(USER_AGENT, inner.user_agent.clone())
+            .header(ACCEPT, "application/json")
+            .timeout(timeout);
+        if let Some(body) = &call.body {
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key.clone());
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        let headers = response.headers();
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let rate_limit = RateLimit::from_headers(headers);
+        let retry_after = headers
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let span = tracing::Span::current();
+        span.record("status", status.as_u16());
+        if let Some(id) = &request_id {
+            span.record("request_id", id.as_str());
+        }
+        if let Some(limit) = rate_limit {
+            if let Ok(mut last) = inner.last_rate_limit.lock() {
+                *last = Some(limit);
+            }
+        }
+        let body = response.bytes().await.map_err(transport)?;
+        let meta = Meta {
+            status: status.as_u16(),
+            request_id,
+            rate_limit,
+        };
+        tracing::debug!(status = status.as_u16(), bytes = body.len(), "response");
+        if !status.is_success() {
+            return Err(Error::from_api(ApiError::from_response(
+                meta.status,
+                &body,
+                meta.request_id,
+                retry_after,
+                rate_limit,
+            )));
+        }
+        if status == StatusCode::NO_CONTENT || body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Reply { data: None, meta });
+        }
+        match serde_json::from_slice::<Envelope<T>>(&body) {
+            Ok(envelope) => Ok(Reply {
+                data: envelope.data,
+                meta,
+            }),
+            Err(source) => Err(meta.decode_error(&body, source)),
+        }
+    }
+}
+
+fn transport(error: reqwest::Error) -> Error {
+    if error.is_timeout() {
+        Error::Timeout(error)
+    } else {
+        Error::Transport(error)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("key", &self.inner.key_hint)
+            .field("mode", &self.inner.mode)
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("timeout", &self.inner.timeout)
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A client for a Read-only key: the same calls as [`Client`] minus every write, checked at
+/// compile time.
+///
+/// ```compile_fail
+/// # async fn f(client: paperlink_sdk::Client, new: paperlink_sdk::CreateProduct) {
+/// let reports = client.read_only();
+/// reports.products().create(new).await; // no such method on a read-only handle
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct ReadOnlyClient {
+    client: Client,
+}
+
+impl ReadOnlyClient {
+    /// The products endpoints, reads only.
+    pub fn products(&self) -> Products<'_, ReadOnly> {
+        Products::new(&self.client)
+    }
+
+    /// The key's mode.
+    pub fn mode(&self) -> Mode {
+        self.client.mode()
+    }
+
+    /// The rate-limit headers of the most recent response.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.client.rate_limit()
+    }
+}
+
+/// `{"data": T}`; `data` may be absent or null on an empty success.
+#[derive(serde::Deserialize)]
+struct Envelope<T> {
+    data: Option<T>,
+}
+
+/// One API call, before it is sent.
+pub(crate) struct Call {
+    method: Method,
+    segments: Vec<String>,
+    query: Vec<(&'static str, String)>,
+    body: Option<Vec<u8>>,
+    idempotency_key: Option<String>,
+}
+
+impl Call {
+    pub(crate) fn new(method: Method, segments: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            method,
+            segments: segments.into_iter().collect(),
+            query: Vec::new(),
+            body: None,
+            idempotency_key: None,
+        }
+    }
+
+    pub(crate) fn query(mut self, query: Vec<(&'static str, String)>) -> Self {
+        self.query = query;
+        self
+    }
+
+    pub(crate) fn json(mut self, body: &impl Serialize) -> Result<Self> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| ConfigError::with_source("could not encode the request body", e))?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+
+    /// Marks the call as a write: it carries the caller's idempotency key or a fresh UUIDv4,
+    /// the same on every attempt.
+    pub(crate) fn write(mut self, options: WriteOptions) -> Self {
+        self.idempotency_key = Some(
+            options
+                .idempotency_key
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        );
+        self
+    }
+}
+
+/// A decoded success.
+pub(crate) struct Reply<T> {
+    pub(crate) data: Option<T>,
+    pub(crate) meta: Meta,
+}
+
+/// What every response tells besides its body.
+pub(crate) struct Meta {
+    pub(crate) status: u16,
+    pub(crate) request_id: Option<String>,
+    pub(crate) rate_limit: Option<RateLimit>,
+}
+
+impl Meta {
+    fn decode_error(self, body: &[u8], source: serde_json::Error) -> Error {
+        Error::Decode {
+            status: self.status,
+            request_id: self.request_id,
+            snippet: redact(&String::from_utf8_lossy(body), 200),
+            source,
+        }
+    }
+
+    pub(crate) fn empty_body_error(self) -> Error {
+        self.decode_error(
+            b"",
+            serde_json::Error::custom("the success response has no data"),
+        )
+    }
+}

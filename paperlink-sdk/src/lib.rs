@@ -1,0 +1,109 @@
+//! A typed async client for the [Paperlink](https://www.paperlink.online) public REST API.
+//!
+//! * The API key is a secret: it is exposed only to build the `Authorization: Bearer` header
+//!   (marked sensitive), and `Debug`/`Display` show only its dashboard hint (`pk_live_AbC…`).
+//! * Its [`Mode`] (Live/Test) comes from its prefix; a Read-only key can be held as a
+//!   [`ReadOnlyClient`] on which writes do not compile.
+//! * Every failure is an [`Error`] variant you can match; API errors carry status, code,
+//!   message, request id, `Retry-After`, rate-limit headers and field details.
+//! * Connection errors, timeouts, `429` and `502`/`503`/`504` (and `500` on reads) are retried
+//!   with backoff and `Retry-After`; writes carry an `Idempotency-Key`, the same on every
+//!   attempt, so a retry never creates a duplicate.
+//! * Lists come as a [`Page`] or as a lazy `Stream` that follows cursors.
+//!
+//! # Quickstart
+//!
+//! This runs offline against [`paperlink-mock`](https://docs.rs/paperlink-mock); against the
+//! real API, use [`Client::from_env`] or [`Client::new`] with your key.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures_util::TryStreamExt;
+//! use paperlink_sdk::{ApiKey, Client, CreateProduct, ListProducts, UpdateProduct};
+//! use rust_decimal::Decimal;
+//! # use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
+//! # let mock = PaperlinkMock::start().await;
+//! # let token = mock.token(KeyMode::Test, KeyScope::ReadWrite);
+//!
+//! let client = Client::builder()
+//!     .api_key(ApiKey::from_secret(token)?)
+//!     .base_url(mock.base_url())
+//!     .build()?;
+//!
+//! let created = client
+//!     .products()
+//!     .create(CreateProduct::new("Web Design", Decimal::new(12010, 2), "USD".parse()?).sku("WD-001"))
+//!     .await?;
+//! assert_eq!(created.unit_price.to_string(), "120.10");
+//!
+//! let renamed = client.products().update(created.id, UpdateProduct::new().name("Web Design (hourly)")).await?;
+//! assert_eq!(renamed.name, "Web Design (hourly)");
+//!
+//! let all: Vec<_> = client.products().stream(ListProducts::new().limit(100)).try_collect().await?;
+//! assert_eq!(all.len(), 1);
+//!
+//! let archived = client.products().delete(created.id).await?;
+//! assert!(archived.is_some());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Errors
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
+//! use paperlink_sdk::{ApiKey, Client, CreateProduct, Error};
+//! use rust_decimal::Decimal;
+//! # let mock = PaperlinkMock::start().await;
+//! # let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
+//!
+//! // A Read-only key used through the untyped path: the server refuses the write.
+//! let client = Client::builder().api_key(ApiKey::from_secret(token)?).base_url(mock.base_url()).build()?;
+//! let attempt = client.products().create(CreateProduct::new("x", Decimal::ONE, "EUR".parse()?)).await;
+//! match attempt {
+//!     Err(Error::ScopeInsufficient(api)) => {
+//!         assert_eq!(api.status(), 403);
+//!         assert_eq!(api.code(), Some("scope_insufficient"));
+//!         assert!(api.request_id().is_some());
+//!     }
+//!     other => panic!("expected a scope error, got {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod api;
+mod auth;
+mod client;
+mod config;
+mod error;
+mod pagination;
+mod products;
+mod rate_limit;
+mod retry;
+mod scope;
+mod types;
+
+pub use api::{ProductsApi, ProductsRead};
+pub use auth::{ApiKey, KeyError, Mode};
+pub use client::{Client, ReadOnlyClient};
+pub use config::{
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY,
+    ENV_BASE_URL,
+};
+pub use error::{ApiError, ConfigError, Error, FieldError, Result};
+pub use pagination::Page;
+pub use products::{
+    CreateProduct, ListProducts, Patch, Product, ProductStatus, Products, StatusFilter,
+    UpdateProduct, WriteOptions,
+};
+pub use rate_limit::RateLimit;
+pub use retry::RetryConfig;
+pub use scope::{ReadOnly, ReadWrite, Scope};
+pub use types::{Currency, CurrencyError, ProductId};
+
+/// Re-exported so callers need not depend on `rust_decimal` themselves for prices.
+pub use rust_decimal::Decimal;

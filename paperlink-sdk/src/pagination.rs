@@ -1,0 +1,188 @@
+//! One page of results, and the lazy stream that follows cursors.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use futures_util::{Stream, TryStreamExt, stream};
+use serde::Deserialize;
+
+use crate::client::Reply;
+use crate::error::{Error, Result};
+use crate::products::ListProducts;
+use crate::rate_limit::RateLimit;
+
+/// The list envelope's inner object: `{"data":[...],"hasMore":..,"nextCursor":..}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WirePage<T> {
+    data: Vec<T>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    next_cursor: Option<String>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items on this page, in the server's order.
+    pub items: Vec<T>,
+    /// Whether the server has more items after this page.
+    pub has_more: bool,
+    /// The cursor of the next page (`None` on the last page).
+    pub next_cursor: Option<String>,
+    /// The rate-limit headers of this response.
+    pub rate_limit: Option<RateLimit>,
+    /// The `X-Request-Id` of this response.
+    pub request_id: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page, for fakes and tests: `has_more` is whether `next_cursor` is set.
+    pub fn new(items: Vec<T>, next_cursor: Option<String>) -> Self {
+        Self {
+            items,
+            has_more: next_cursor.is_some(),
+            next_cursor,
+            rate_limit: None,
+            request_id: None,
+        }
+    }
+
+    /// The cursor to send as `after` for the next page, when there is one.
+    pub fn next(&self) -> Option<&str> {
+        if self.has_more {
+            self.next_cursor.as_deref()
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn from_reply(reply: Reply<WirePage<T>>) -> Result<Self> {
+        let Reply { data, meta } = reply;
+        let Some(wire) = data else {
+            return Err(meta.empty_body_error());
+        };
+        Ok(Self {
+            items: wire.data,
+            has_more: wire.has_more,
+            next_cursor: wire.next_cursor,
+            rate_limit: meta.rate_limit,
+            request_id: meta.request_id,
+        })
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+/// Follows cursors lazily: a page is fetched only when the stream needs its first item.
+pub(crate) fn stream<T, F, Fut>(
+    params: ListProducts,
+    fetch: F,
+) -> impl Stream<Item = Result<T>> + Send + 'static
+where
+    T: Send + 'static,
+    F: Fn(ListProducts) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Page<T>>> + Send + 'static,
+{
+    let mut seen = HashSet::new();
+    if let Some(first) = params.after_cursor() {
+        seen.insert(first.to_owned());
+    }
+    let state = (Some(params), fetch, seen);
+    stream::try_unfold(state, |(params, fetch, mut seen)| async move {
+        let Some(mut params) = params else {
+            return Ok(None);
+        };
+        let page = fetch(params.clone()).await?;
+        let next = match page.next() {
+            Some(cursor) if !seen.insert(cursor.to_owned()) => {
+                return Err(Error::CursorLoop {
+                    cursor: cursor.to_owned(),
+                });
+            }
+            Some(cursor) => {
+                params.set_after(Some(cursor.to_owned()));
+                Some(params)
+            }
+            None => None,
+        };
+        Ok(Some((page.items, (next, fetch, seen))))
+    })
+    .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
+    .try_flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::StreamExt;
+    use std::sync::{Arc, Mutex};
+
+    async fn collect(pages: Vec<Page<u32>>) -> (Vec<Result<u32>>, Vec<Option<String>>) {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let log = asked.clone();
+        let pages = Arc::new(pages);
+        let items = stream(ListProducts::new(), move |params| {
+            let log = log.clone();
+            let pages = pages.clone();
+            async move {
+                let mut log = log.lock().map_err(|_| Error::CursorLoop {
+                    cursor: "poisoned".into(),
+                })?;
+                log.push(params.after_cursor().map(str::to_owned));
+                Ok(pages[log.len() - 1].clone())
+            }
+        })
+        .collect::<Vec<_>>()
+        .await;
+        let asked = asked.lock().map(|a| a.clone()).unwrap_or_default();
+        (items, asked)
+    }
+
+    #[tokio::test]
+    async fn the_stream_follows_cursors_until_has_more_is_false() {
+        let mut last = Page::new(vec![5], Some("c3".into()));
+        last.has_more = false;
+        let (items, asked) = collect(vec![
+            Page::new(vec![1, 2], Some("c1".into())),
+            Page::new(vec![3, 4], Some("c2".into())),
+            last,
+        ])
+        .await;
+        let items: Vec<u32> = items.into_iter().filter_map(Result::ok).collect();
+        assert_eq!(items, [1, 2, 3, 4, 5]);
+        assert_eq!(asked, [None, Some("c1".into()), Some("c2".into())]);
+    }
+
+    #[tokio::test]
+    async fn a_null_cursor_ends_the_stream_even_if_has_more_is_true() {
+        let mut page = Page::new(vec![1], None);
+        page.has_more = true;
+        let (items, asked) = collect(vec![page]).await;
+        assert_eq!(items.len(), 1);
+        assert_eq!(asked.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_repeated_cursor_ends_the_stream_with_an_error() {
+        let (items, asked) = collect(vec![
+            Page::new(vec![1], Some("c1".into())),
+            Page::new(vec![2], Some("c2".into())),
+            Page::new(vec![3], Some("c1".into())),
+        ])
+        .await;
+        assert_eq!(asked.len(), 3);
+        assert!(matches!(items.last(), Some(Err(Error::CursorLoop { cursor })) if cursor == "c1"));
+        // The looping page's items are not yielded: they would be repeats.
+        assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 2);
+    }
+}
