@@ -96,7 +96,11 @@ pub struct RequestRecord {
 
 /// What an injected fault does to a matching request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 #[non_exhaustive]
 pub enum FaultKind {
     /// Answer with this status (and `Retry-After`, when given) before the request is handled:

@@ -52,7 +52,7 @@ pub(crate) struct Inner {
     pub(crate) user_agent: HeaderValue,
     pub(crate) mode: Mode,
     pub(crate) key_hint: String,
-    pub(crate) timeout: Duration,
+    pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
     pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
 }
@@ -149,12 +149,9 @@ impl Client {
                 status = tracing::field::Empty,
                 request_id = tracing::field::Empty,
             );
-            let timeout = match deadline {
-                Some(d) => self
-                    .inner
-                    .timeout
-                    .min(d.saturating_duration_since(Instant::now())),
-                None => self.inner.timeout,
+            let timeout = match (self.inner.timeout, deadline) {
+                (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(Instant::now()))),
+                (timeout, _) => timeout,
             };
             let error = match self
                 .attempt(&call, &url, idempotency_key.as_ref(), timeout)
@@ -194,7 +191,7 @@ impl Client {
         call: &Call,
         url: &Url,
         idempotency_key: Option<&HeaderValue>,
-        timeout: Duration,
+        timeout: Option<Duration>,
     ) -> Result<Reply<T>> {
         let inner = &self.inner;
         let mut request = inner
@@ -202,8 +199,10 @@ impl Client {
             .request(call.method.clone(), url.clone())
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(USER_AGENT, inner.user_agent.clone())
-            .header(ACCEPT, "application/json")
-            .timeout(timeout);
+            .header(ACCEPT, "application/json");
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         if let Some(body) = &call.body {
             request = request
                 .header(CONTENT_TYPE, "application/json")

@@ -43,7 +43,7 @@ pub const ENV_BASE_URL: &str = "PAPERLINK_BASE_URL";
 pub struct ClientBuilder {
     key: Option<ApiKey>,
     base_url: Option<String>,
-    timeout: Duration,
+    timeout: Option<Duration>,
     connect_timeout: Duration,
     retry: RetryConfig,
     app_name: Option<String>,
@@ -56,7 +56,7 @@ impl Default for ClientBuilder {
         Self {
             key: None,
             base_url: None,
-            timeout: DEFAULT_TIMEOUT,
+            timeout: Some(DEFAULT_TIMEOUT),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             retry: RetryConfig::default(),
             app_name: None,
@@ -114,7 +114,17 @@ impl ClientBuilder {
 
     /// The timeout of one attempt (default [`DEFAULT_TIMEOUT`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// No timeout per attempt (the retry deadline still bounds a call's retries).
+    ///
+    /// Meant for tests under tokio's paused time: there a pending timeout fires as soon as the
+    /// runtime idles waiting on network I/O, so a real server's answer would look like a
+    /// timeout.
+    pub fn no_timeout(mut self) -> Self {
+        self.timeout = None;
         self
     }
 

@@ -1,1 +1,6 @@
-//! e2e
+//! End-to-end tests: paperlink-sdk against paperlink-mock (and wiremock stubs where a server
+//! must misbehave in ways the mock never does).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod mock_rules;

@@ -1,0 +1,290 @@
+//! Ready contexts for the end-to-end tests: a fresh mock per test, clients, raw HTTP.
+
+use std::time::Duration;
+
+use paperlink_mock::standalone::Server;
+use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, PaperlinkMockBuilder};
+use paperlink_sdk::{ApiKey, Client, RetryConfig};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::sync::oneshot;
+
+/// reqwest is built without a default crypto provider in this workspace (see the README).
+pub fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A fixed start for the mock clock, so timestamps are predictable.
+pub fn t0() -> OffsetDateTime {
+    time::macros::datetime!(2025-01-15 10:00:00 UTC)
+}
+
+/// A mock with a fixed seed and start time.
+pub fn builder() -> PaperlinkMockBuilder {
+    PaperlinkMock::builder().seed(7).start_time(t0())
+}
+
+pub async fn mock() -> PaperlinkMock {
+    builder().start().await.expect("mock starts")
+}
+
+/// An SDK client for one of the mock's seeded keys, with fast retries.
+pub fn client(mock: &PaperlinkMock, mode: KeyMode, scope: KeyScope) -> Client {
+    client_for(&mock.base_url(), mock.token(mode, scope))
+}
+
+pub fn client_for(base_url: &str, token: SecretString) -> Client {
+    Client::builder()
+        .api_key(ApiKey::from_secret(token).expect("valid key"))
+        .base_url(base_url)
+        .retry(
+            RetryConfig::default()
+                .initial_backoff(Duration::from_millis(1))
+                .max_backoff(Duration::from_millis(5)),
+        )
+        .build()
+        .expect("client builds")
+}
+
+/// A client for tests under tokio's paused time: no per-attempt timeout (see
+/// `ClientBuilder::no_timeout`).
+pub fn paused_client(
+    mock: &PaperlinkMock,
+    mode: KeyMode,
+    scope: KeyScope,
+    retry: RetryConfig,
+) -> Client {
+    Client::builder()
+        .api_key(ApiKey::from_secret(mock.token(mode, scope)).expect("valid key"))
+        .base_url(mock.base_url())
+        .retry(retry)
+        .no_timeout()
+        .build()
+        .expect("client builds")
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn code(&self) -> Option<String> {
+        self.json()["error"]["code"].as_str().map(str::to_owned)
+    }
+
+    pub fn data(&self) -> Value {
+        self.json()["data"].clone()
+    }
+}
+
+/// Which front door a behaviour test runs against.
+#[derive(Debug, Clone, Copy)]
+pub enum Door {
+    InProcess,
+    Standalone,
+}
+
+/// A mock behind either front door, driven over HTTP only (API and `/__admin`).
+pub struct Http {
+    pub root: String,
+    pub http: reqwest::Client,
+    tokens: Vec<(KeyMode, KeyScope, SecretString)>,
+    _in_process: Option<PaperlinkMock>,
+    _stop: Option<oneshot::Sender<()>>,
+}
+
+impl Http {
+    pub async fn start(door: Door, builder: PaperlinkMockBuilder) -> Self {
+        install_tls();
+        let http = reqwest::Client::new();
+        match door {
+            Door::InProcess => {
+                let mock = builder.start().await.expect("mock starts");
+                let tokens = seeded_tokens(|m, s| mock.token(m, s));
+                Self {
+                    root: mock.uri(),
+                    http,
+                    tokens,
+                    _in_process: Some(mock),
+                    _stop: None,
+                }
+            }
+            Door::Standalone => {
+                let server = Server::bind(builder, "127.0.0.1:0".parse().expect("addr"))
+                    .await
+                    .expect("binds");
+                let root = format!("http://{}", server.local_addr());
+                let tokens = server
+                    .seeded_keys()
+                    .iter()
+                    .map(|k| (k.info.mode, k.info.scope, k.token.clone()))
+                    .collect();
+                let (stop, stopped) = oneshot::channel::<()>();
+                tokio::spawn(server.serve(async {
+                    let _ = stopped.await;
+                }));
+                Self {
+                    root,
+                    http,
+                    tokens,
+                    _in_process: None,
+                    _stop: Some(stop),
+                }
+            }
+        }
+    }
+
+    pub fn token(&self, mode: KeyMode, scope: KeyScope) -> String {
+        self.tokens
+            .iter()
+            .find(|(m, s, _)| *m == mode && *s == scope)
+            .map(|(_, _, t)| t.expose_secret().to_owned())
+            .expect("seeded key")
+    }
+
+    pub fn rw(&self) -> String {
+        self.token(KeyMode::Test, KeyScope::ReadWrite)
+    }
+
+    pub fn ro(&self) -> String {
+        self.token(KeyMode::Test, KeyScope::ReadOnly)
+    }
+
+    pub fn live(&self) -> String {
+        self.token(KeyMode::Live, KeyScope::ReadWrite)
+    }
+
+    /// Sends a request to `/api/v1{path}`; `token` becomes a Bearer header.
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Reply {
+        let mut headers = Vec::new();
+        if let Some(token) = token {
+            headers.push(("authorization".to_owned(), format!("Bearer {token}")));
+        }
+        if body.is_some() {
+            headers.push(("content-type".to_owned(), "application/json".to_owned()));
+        }
+        self.raw(
+            method,
+            &format!("/api/v1{path}"),
+            &headers,
+            body.map(|b| b.as_bytes().to_vec()),
+        )
+        .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.http.request(method, format!("{}{path}", self.root));
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("the mock answers");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        Reply {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.api("GET", path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &str) -> Reply {
+        self.api("POST", path, Some(token), Some(body)).await
+    }
+
+    /// Creates a product and returns its JSON.
+    pub async fn create(&self, token: &str, body: &str) -> Value {
+        let reply = self.post("/products", token, body).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.data()
+    }
+
+    pub async fn admin(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        let headers = vec![("content-type".to_owned(), "application/json".to_owned())];
+        self.raw(
+            method,
+            &format!("/__admin{path}"),
+            &headers,
+            body.map(|b| b.as_bytes().to_vec()),
+        )
+        .await
+    }
+
+    pub async fn advance(&self, seconds: u64) {
+        let reply = self
+            .admin(
+                "POST",
+                "/clock/advance",
+                Some(&format!(r#"{{"seconds":{seconds}}}"#)),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+}
+
+fn seeded_tokens(
+    token: impl Fn(KeyMode, KeyScope) -> SecretString,
+) -> Vec<(KeyMode, KeyScope, SecretString)> {
+    KeyMode::ALL
+        .iter()
+        .flat_map(|m| KeyScope::ALL.iter().map(move |s| (*m, *s)))
+        .map(|(m, s)| (m, s, token(m, s)))
+        .collect()
+}
+
+/// Runs a behaviour test against both front doors.
+macro_rules! both_doors {
+    ($(#[$meta:meta])* async fn $name:ident($ctx:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($ctx: $crate::helpers::Door) $body
+
+            #[tokio::test]
+            async fn in_process() {
+                run($crate::helpers::Door::InProcess).await;
+            }
+
+            #[tokio::test]
+            async fn standalone() {
+                run($crate::helpers::Door::Standalone).await;
+            }
+        }
+    };
+}
+pub(crate) use both_doors;
