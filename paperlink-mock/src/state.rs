@@ -227,6 +227,9 @@ pub(crate) struct IdempotentResponse {
 /// `(api key id, method, path, Idempotency-Key)`.
 pub(crate) type IdempotencyScope = (Uuid, String, String, String);
 
+/// Product catalogs by (team, mode).
+pub(crate) type Catalogs = HashMap<(String, KeyMode), Catalog>;
+
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
@@ -244,14 +247,14 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     pub(crate) rng: fastrand::Rng,
     pub(crate) keys: Keyring,
-    pub(crate) catalogs: HashMap<(String, KeyMode), Catalog>,
+    pub(crate) catalogs: Catalogs,
     pub(crate) idempotency: HashMap<IdempotencyScope, IdempotentResponse>,
     idempotency_expiry: VecDeque<(OffsetDateTime, IdempotencyScope)>,
     windows: HashMap<Uuid, VecDeque<OffsetDateTime>>,
     pub(crate) journal: VecDeque<RequestRecord>,
     pub(crate) faults: Vec<Fault>,
     /// What `reset` returns to.
-    pub(crate) seeded: Option<(Keyring, HashMap<(String, KeyMode), Catalog>)>,
+    pub(crate) seeded: Option<(Keyring, Catalogs)>,
 }
 
 /// The rate-limit headers of one response, and the wait when over the limit.

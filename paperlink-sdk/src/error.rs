@@ -27,32 +27,32 @@ pub enum Error {
     Config(#[from] ConfigError),
     /// `401`: the key is missing, malformed, unknown or revoked. The server did nothing.
     #[error("unauthorized: {0}")]
-    Unauthorized(ApiError),
+    Unauthorized(Box<ApiError>),
     /// `403 scope_insufficient`: a write with a Read-only key. The server did nothing.
     #[error("scope insufficient: {0}")]
-    ScopeInsufficient(ApiError),
+    ScopeInsufficient(Box<ApiError>),
     /// Any other `403`. The server did nothing.
     #[error("forbidden: {0}")]
-    Forbidden(ApiError),
+    Forbidden(Box<ApiError>),
     /// `404`: no such product in this key's mode (or no such route).
     #[error("not found: {0}")]
-    NotFound(ApiError),
+    NotFound(Box<ApiError>),
     /// `400` or `422`: the request was rejected; [`ApiError::details`] names the fields.
     #[error("validation failed: {0}")]
-    Validation(ApiError),
+    Validation(Box<ApiError>),
     /// `409`: a conflict such as `sku_conflict` or `idempotency_key_reused`. Nothing changed.
     #[error("conflict: {0}")]
-    Conflict(ApiError),
+    Conflict(Box<ApiError>),
     /// `429`: rate limited. [`ApiError::retry_after`] and [`ApiError::rate_limit`] say when to
     /// come back. The server did nothing.
     #[error("rate limited: {0}")]
-    RateLimited(ApiError),
+    RateLimited(Box<ApiError>),
     /// `5xx`: the server failed. The request may or may not have been applied.
     #[error("server error: {0}")]
-    Server(ApiError),
+    Server(Box<ApiError>),
     /// Any other non-success status.
     #[error("unexpected response: {0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// The connection failed or broke. The request may have reached the server.
     #[error("transport error")]
     Transport(#[source] reqwest::Error),
@@ -103,7 +103,7 @@ impl Error {
             | Error::Conflict(e)
             | Error::RateLimited(e)
             | Error::Server(e)
-            | Error::Api(e) => Some(e),
+            | Error::Api(e) => Some(e.as_ref()),
             _ => None,
         }
     }
@@ -128,6 +128,7 @@ impl Error {
 
     /// Maps an error response to its variant.
     pub(crate) fn from_api(api: ApiError) -> Self {
+        let api = Box::new(api);
         match api.status {
             401 => Error::Unauthorized(api),
             403 if api.code() == Some("scope_insufficient") => Error::ScopeInsufficient(api),

@@ -230,7 +230,7 @@ mod tests {
     }
 
     fn server(status: u16) -> Error {
-        Error::Server(ApiError::for_tests(status))
+        Error::Server(Box::new(ApiError::for_tests(status)))
     }
 
     #[test]
@@ -244,17 +244,17 @@ mod tests {
         assert!(!is_retryable(&server(503), &post, false));
         assert!(!is_retryable(&server(501), &get, false));
         assert!(is_retryable(
-            &Error::RateLimited(ApiError::for_tests(429)),
+            &Error::RateLimited(Box::new(ApiError::for_tests(429))),
             &post,
             true
         ));
         assert!(!is_retryable(
-            &Error::NotFound(ApiError::for_tests(404)),
+            &Error::NotFound(Box::new(ApiError::for_tests(404))),
             &get,
             false
         ));
         assert!(!is_retryable(
-            &Error::Conflict(ApiError::for_tests(409)),
+            &Error::Conflict(Box::new(ApiError::for_tests(409))),
             &post,
             true
         ));

@@ -4,3 +4,5 @@
 
 mod helpers;
 mod mock_rules;
+mod sdk_mock;
+mod sdk_wire;

@@ -61,7 +61,7 @@ fn body<T: DeserializeOwned>(request: &MockRequest) -> Result<T, MockResponse> {
         .map_err(|e| MockResponse::invalid(vec![FieldError::new("body", e.to_string())]))
 }
 
-fn query<'a>(request: &'a MockRequest, name: &str) -> Option<String> {
+fn query(request: &MockRequest, name: &str) -> Option<String> {
     url::form_urlencoded::parse(request.query.as_deref().unwrap_or_default().as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
