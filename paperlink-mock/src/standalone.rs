@@ -143,8 +143,8 @@ async fn handle(State(core): State<Arc<MockCore>>, request: Request) -> Response
         method = %incoming.method,
         path = %incoming.path,
         status = response.status,
-        key = response.key_prefix.as_deref().unwrap_or("-"),
-        request_id = response.header_value("x-request-id").unwrap_or("-"),
+        key = %response.key_prefix.as_deref().unwrap_or("-"),
+        request_id = %response.header_value("x-request-id").unwrap_or("-"),
         micros = started.elapsed().as_micros() as u64,
         "request"
     );

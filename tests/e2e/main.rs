@@ -3,6 +3,8 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod in_process;
 mod mock_rules;
 mod sdk_mock;
 mod sdk_wire;
+mod secrets;
