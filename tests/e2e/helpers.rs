@@ -55,11 +55,24 @@ pub fn paused_client(
     scope: KeyScope,
     retry: RetryConfig,
 ) -> Client {
+    paused_client_for(&mock.base_url(), mock.token(mode, scope), retry)
+}
+
+/// Under paused time any pending timer fires while the runtime waits on network I/O, so the
+/// client has no timers of its own: no per-attempt timeout and no idle-pool timer. The only
+/// timers left are the SDK's retry waits, and elapsed time measures exactly them.
+pub fn paused_client_for(base_url: &str, token: SecretString, retry: RetryConfig) -> Client {
+    install_tls();
+    let http = reqwest::Client::builder()
+        .pool_idle_timeout(None)
+        .build()
+        .expect("reqwest client");
     Client::builder()
-        .api_key(ApiKey::from_secret(mock.token(mode, scope)).expect("valid key"))
-        .base_url(mock.base_url())
+        .api_key(ApiKey::from_secret(token).expect("valid key"))
+        .base_url(base_url)
         .retry(retry)
         .no_timeout()
+        .http_client(http)
         .build()
         .expect("client builds")
 }

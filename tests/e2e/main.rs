@@ -7,4 +7,3 @@ mod in_process;
 mod mock_rules;
 mod sdk_mock;
 mod sdk_wire;
-mod secrets;

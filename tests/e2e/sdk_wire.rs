@@ -139,12 +139,11 @@ async fn a_retry_after_http_date_is_waited_out() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": product(ID)})))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .api_key(ApiKey::new(TOKEN).unwrap())
-        .base_url(format!("{}/api/v1", server.uri()))
-        .no_timeout()
-        .build()
-        .unwrap();
+    let client = crate::helpers::paused_client_for(
+        &format!("{}/api/v1", server.uri()),
+        TOKEN.into(),
+        RetryConfig::default(),
+    );
     let started = tokio::time::Instant::now();
     let product = client.products().get(id()).await.unwrap();
     assert_eq!(product.id, id());

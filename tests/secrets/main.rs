@@ -1,5 +1,9 @@
 //! Keys never leak: everything the SDK and the standalone server log at TRACE level is
 //! captured and searched for the tokens.
+//!
+//! A test binary of its own: tracing caches per-callsite interest process-wide, so a scoped
+//! subscriber in a binary whose other tests log concurrently may miss events.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -10,7 +14,25 @@ use paperlink_sdk::{CreateProduct, Decimal, Error, ListProducts, ProductId};
 use secrecy::ExposeSecret;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::helpers::{builder, client_for, install_tls};
+use paperlink_sdk::{ApiKey, Client};
+use secrecy::SecretString;
+
+fn install_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+fn builder() -> paperlink_mock::PaperlinkMockBuilder {
+    paperlink_mock::PaperlinkMock::builder().seed(7)
+}
+
+fn client_for(base_url: &str, token: SecretString) -> Client {
+    let key = ApiKey::from_secret(token).unwrap();
+    Client::builder()
+        .api_key(key)
+        .base_url(base_url)
+        .build()
+        .unwrap()
+}
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
