@@ -230,6 +230,15 @@ impl Keyring {
         self.keys.get(id).map(|r| &r.info)
     }
 
+    pub(crate) fn record(&self, id: &Uuid) -> Option<&KeyRecord> {
+        self.keys.get(id)
+    }
+
+    /// Every stored key, in no particular order.
+    pub(crate) fn records(&self) -> impl Iterator<Item = &KeyRecord> {
+        self.keys.values()
+    }
+
     /// The key a token belongs to, if it is known and not revoked (a revocation takes effect
     /// `delay` after it was made). Marks the key as used.
     pub(crate) fn authenticate(

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
 use crate::core::MockCore;
 use crate::state::{Clock, RateLimitPolicy, Settings, State};
+use crate::store::Store;
 use crate::wire::{FieldError, Number, ProductStatus, millis};
 
 /// The team the four seeded keys belong to.
@@ -193,6 +194,7 @@ pub struct PaperlinkMockBuilder {
     pub(crate) admin_token: Option<String>,
     pub(crate) default_type: String,
     pub(crate) default_unit: String,
+    pub(crate) data_file: Option<std::path::PathBuf>,
 }
 
 impl Default for PaperlinkMockBuilder {
@@ -208,6 +210,7 @@ impl Default for PaperlinkMockBuilder {
             admin_token: None,
             default_type: "SERVICES".to_owned(),
             default_unit: "unit".to_owned(),
+            data_file: None,
         }
     }
 }
@@ -281,22 +284,51 @@ impl PaperlinkMockBuilder {
         self
     }
 
+    /// Keep keys, products and idempotency records in this file (standalone use): every change
+    /// is on disk before its response is sent, and a restart resumes from it. When the file
+    /// already has state, the seeded keys and seed products are not created again (and their
+    /// tokens, shown at first start, are not shown again).
+    pub fn data_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.data_file = Some(path.into());
+        self
+    }
+
     /// Builds the core with its four seeded keys and the seed products.
     pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<SeededKey>), MockError> {
         let (mut state, seeded) = self.base_state();
+        if let Some(path) = &self.data_file {
+            // An existing data file wins over fresh seeds.
+            if let Some(store) = Store::restore(path, &mut state)? {
+                return Ok((
+                    MockCore::new(state, self.admin_token.as_deref(), Some(store)),
+                    Vec::new(),
+                ));
+            }
+        }
         for (mode, product) in &self.products {
             let team = product.team.as_deref().unwrap_or(DEFAULT_TEAM);
             state.insert_product(team, product.mode.unwrap_or(*mode), product)?;
         }
         state.mark_seeded();
-        Ok((MockCore::new(state, self.admin_token.as_deref()), seeded))
+        let store = self
+            .data_file
+            .as_deref()
+            .map(|path| Store::create(path, &state))
+            .transpose()?;
+        Ok((
+            MockCore::new(state, self.admin_token.as_deref(), store),
+            seeded,
+        ))
     }
 
     /// Builds the core with its four seeded keys, ignoring seed products (so it cannot fail).
     pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<SeededKey>) {
         let (mut state, seeded) = self.base_state();
         state.mark_seeded();
-        (MockCore::new(state, self.admin_token.as_deref()), seeded)
+        (
+            MockCore::new(state, self.admin_token.as_deref(), None),
+            seeded,
+        )
     }
 
     /// The state with its settings, clock and four seeded keys.

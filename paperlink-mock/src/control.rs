@@ -10,6 +10,7 @@ use crate::auth::{KeyInfo, KeyMode, KeySpec};
 use crate::catalog::CatalogError;
 use crate::config::{MockError, SeedProduct};
 use crate::state::State;
+use crate::store::Event;
 use crate::wire::{ProductRecord, ProductStatus, create_input};
 
 impl State {
@@ -17,7 +18,15 @@ impl State {
     pub(crate) fn create_key(&mut self, token: &str, spec: KeySpec) -> KeyInfo {
         let id = self.uuid();
         let now = self.clock.now();
-        self.keys.create(id, token, spec, now)
+        let info = self.keys.create(id, token, spec, now);
+        self.record_key(&id);
+        info
+    }
+
+    fn record_key(&mut self, id: &Uuid) {
+        if let Some(record) = self.keys.record(id).cloned() {
+            self.record(|| Event::KeyPut(record));
+        }
     }
 
     /// Revokes a key (again: no change).
@@ -27,9 +36,12 @@ impl State {
         by: Option<String>,
     ) -> Result<KeyInfo, MockError> {
         let now = self.clock.now();
-        self.keys
+        let info = self
+            .keys
             .revoke(id, by, now)
-            .ok_or(MockError::UnknownKey(*id))
+            .ok_or(MockError::UnknownKey(*id))?;
+        self.record_key(id);
+        Ok(info)
     }
 
     /// Adds a product directly (no API call, no rate limit), after the create rules.
@@ -60,16 +72,31 @@ impl State {
                 CatalogError::SkuTaken => MockError::SkuConflict,
                 CatalogError::NotFound => MockError::InvalidProduct(Vec::new()),
             })?;
-        if seed.status == Some(ProductStatus::Archived) {
-            return catalog
+        let product = if seed.status == Some(ProductStatus::Archived) {
+            catalog
                 .archive(&id, created)
-                .map_err(|_| MockError::InvalidProduct(Vec::new()));
-        }
+                .map_err(|_| MockError::InvalidProduct(Vec::new()))?
+        } else {
+            product
+        };
+        self.record_product(team, mode, &product);
         Ok(product)
+    }
+
+    /// Notes a product change for the data file.
+    pub(crate) fn record_product(&mut self, team: &str, mode: KeyMode, product: &ProductRecord) {
+        self.record(|| Event::ProductPut {
+            team: team.to_owned(),
+            mode,
+            product: product.clone(),
+        });
     }
 
     /// Moves the mock clock forward.
     pub(crate) fn advance_clock(&mut self, by: Duration) {
+        self.record(|| Event::ClockAdvanced {
+            ms: u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
+        });
         self.clock.advance(by);
         let now = self.clock.now();
         self.expire(now);
@@ -83,6 +110,7 @@ impl State {
     /// Back to the seeded keys (not revoked, never used) and products; forgets idempotency
     /// records, rate windows, the journal and faults. The clock keeps running.
     pub(crate) fn reset(&mut self) {
+        self.record(|| Event::Reset);
         if let Some((keys, catalogs)) = self.seeded.clone() {
             self.keys = keys;
             self.catalogs = catalogs;

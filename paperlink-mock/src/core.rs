@@ -14,10 +14,12 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use crate::auth::{AuthFailure, KeyInfo, KeyScope, bearer, hash_token};
+use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
 use crate::routes;
 use crate::state::{
     FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, RateStatus, RequestRecord, State,
 };
+use crate::store::Store;
 use crate::wire::{FieldError, error_body};
 
 /// The API routes the mock serves, relative to `/api/v1`, with their methods.
@@ -140,6 +142,7 @@ fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> {
 pub struct MockCore {
     state: Mutex<State>,
     admin_token: Option<[u8; 32]>,
+    store: Option<Mutex<Store>>,
 }
 
 /// What the journal and the headers need to know about a handled request.
@@ -150,10 +153,49 @@ pub(crate) struct Outcome {
 }
 
 impl MockCore {
-    pub(crate) fn new(state: State, admin_token: Option<&str>) -> Self {
+    pub(crate) fn new(mut state: State, admin_token: Option<&str>, store: Option<Store>) -> Self {
+        if store.is_some() {
+            state.pending = Some(Vec::new());
+        }
         Self {
             state: Mutex::new(state),
             admin_token: admin_token.map(hash_token),
+            store: store.map(Mutex::new),
+        }
+    }
+
+    /// Builds a core as configured (for a custom front door, or for fuzzing), with the four
+    /// seeded keys and their tokens.
+    pub fn from_builder(
+        builder: &PaperlinkMockBuilder,
+    ) -> Result<(Self, Vec<SeededKey>), MockError> {
+        builder.build_core()
+    }
+
+    /// Makes the request's changes durable before its response goes out; if that fails the
+    /// client gets a 503 and the write is not acknowledged.
+    fn persist(&self, state: &mut State, response: MockResponse) -> MockResponse {
+        let Some(pending) = state.pending.as_mut().filter(|p| !p.is_empty()) else {
+            return response;
+        };
+        let events = std::mem::take(pending);
+        let Some(store) = &self.store else {
+            return response;
+        };
+        let written = store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .append(&events);
+        match written {
+            Ok(()) => response,
+            Err(error) => {
+                tracing::error!(%error, "could not write the data file");
+                MockResponse::error(
+                    503,
+                    "storage_unavailable",
+                    "the change could not be made durable",
+                )
+            }
         }
     }
 
@@ -170,7 +212,7 @@ impl MockCore {
         state.expire(now);
         let request_id = state.uuid().to_string();
         let mut outcome = Outcome::default();
-        let mut response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
+        let response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
             if self.admin_allowed(&request.headers) {
                 routes::admin::handle(&mut state, request, now)
             } else {
@@ -184,6 +226,7 @@ impl MockCore {
         } else {
             api(&mut state, request, now, &mut outcome)
         };
+        let mut response = self.persist(&mut state, response);
         response
             .headers
             .push(("x-request-id".into(), request_id.clone()));

@@ -165,6 +165,7 @@ mod server;
 #[cfg(feature = "server")]
 pub mod standalone;
 mod state;
+mod store;
 mod wire;
 
 pub use auth::{KeyInfo, KeyMode, KeyScope, REVOKED_KEY_RETENTION};

@@ -46,6 +46,10 @@ struct Args {
     /// Journal lines kept for GET /__admin/requests (a ring buffer).
     #[arg(long, default_value_t = paperlink_mock::DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
+    /// Keep keys (as hashes), products and idempotency records in this file; every write is on
+    /// disk before it is acknowledged, and a restart resumes from it.
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
     /// Require `Authorization: Bearer <token>` on /__admin.
     #[arg(long, env = "PAPERLINK_MOCK_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -85,6 +89,9 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(seed) = args.rng_seed {
         builder = builder.seed(seed);
     }
+    if let Some(path) = &args.data {
+        builder = builder.data_file(path);
+    }
     if let Some(token) = &args.admin_token {
         builder = builder.admin_token(token.clone());
     }
@@ -100,7 +107,16 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     println!("paperlink-mock listening on {}", server.base_url());
     println!("control plane: http://{}/__admin", server.local_addr());
-    println!("seeded keys (team \"default\"):");
+    if server.seeded_keys().is_empty() {
+        if let Some(path) = &args.data {
+            println!(
+                "state restored from {} (tokens were shown when it was created)",
+                path.display()
+            );
+        }
+    } else {
+        println!("seeded keys (team \"default\"):");
+    }
     for key in server.seeded_keys() {
         println!(
             "  {:<5} {:<10} {}",

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::{KeyMode, Keyring};
 use crate::catalog::Catalog;
+use crate::store::Event;
 use crate::wire::millis;
 
 /// How long idempotency records are kept (24 hours of mock time).
@@ -64,9 +65,17 @@ impl Clock {
         }
     }
 
+    /// Now, to the millisecond (what the API serves, so stored times round-trip exactly).
     pub(crate) fn now(&self) -> OffsetDateTime {
         let real = self.real.map(|i| i.elapsed()).unwrap_or_default();
-        self.start + self.advanced + real
+        let now = self.start + self.advanced + real;
+        now.replace_nanosecond(u32::from(now.millisecond()) * 1_000_000)
+            .unwrap_or(now)
+    }
+
+    /// How far the clock was moved by hand.
+    pub(crate) fn advanced(&self) -> Duration {
+        self.advanced
     }
 
     pub(crate) fn advance(&mut self, by: Duration) {
@@ -255,6 +264,8 @@ pub(crate) struct State {
     pub(crate) faults: Vec<Fault>,
     /// What `reset` returns to.
     pub(crate) seeded: Option<(Keyring, Catalogs)>,
+    /// Changes to make durable before the response goes out (only with a data file).
+    pub(crate) pending: Option<Vec<Event>>,
 }
 
 /// The rate-limit headers of one response, and the wait when over the limit.
@@ -280,6 +291,14 @@ impl State {
             journal: VecDeque::new(),
             faults: Vec::new(),
             seeded: None,
+            pending: None,
+        }
+    }
+
+    /// Notes a change for the data file, when there is one.
+    pub(crate) fn record(&mut self, event: impl FnOnce() -> Event) {
+        if let Some(pending) = &mut self.pending {
+            pending.push(event());
         }
     }
 
@@ -321,6 +340,10 @@ impl State {
     }
 
     pub(crate) fn remember(&mut self, scope: IdempotencyScope, response: IdempotentResponse) {
+        self.record(|| Event::Idempotency {
+            scope: scope.clone(),
+            response: response.clone(),
+        });
         self.idempotency_expiry
             .push_back((response.expires, scope.clone()));
         self.idempotency.insert(scope, response);
@@ -368,12 +391,12 @@ impl State {
 
     /// The fault that hits this request, if any (spent faults are removed).
     pub(crate) fn fault_for(&mut self, method: &str, path: &str) -> Option<FaultKind> {
-        let index = self.faults.iter().position(|f| f.matches(method, path))?;
-        let roll = self.rng.f64();
+        // Each matching fault rolls its own chance, in the order they were injected.
+        let index = (0..self.faults.len()).find(|&i| {
+            let fault = &self.faults[i];
+            fault.matches(method, path) && self.rng.f64() < fault.probability
+        })?;
         let fault = &mut self.faults[index];
-        if roll >= fault.probability {
-            return None;
-        }
         let kind = fault.kind.clone();
         if let Some(times) = &mut fault.times {
             *times = times.saturating_sub(1);
@@ -459,6 +482,16 @@ mod tests {
         assert!(s.fault_for("POST", "/api/v1/products/y").is_some());
         assert_eq!(s.fault_for("POST", "/api/v1/products/z"), None);
         assert!(s.faults.is_empty());
+        s.faults
+            .push(Fault::fail_next("GET", "/a", 100, 503, None).with_probability(0.0));
+        s.faults.push(Fault::fail_next("GET", "/a", 100, 429, None));
+        assert!(
+            matches!(
+                s.fault_for("GET", "/a"),
+                Some(FaultKind::Status { status: 429, .. })
+            ),
+            "the second fault gets its turn"
+        );
     }
 
     #[test]

@@ -107,3 +107,192 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
     );
     let _ = std::fs::remove_file(seed);
 }
+
+/// Starts the binary with `args` and returns it with the base URL and the printed lines.
+fn spawn(args: &[&str]) -> (std::process::Child, String, Vec<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..3 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        lines.push(line.trim().to_owned());
+    }
+    if lines[2].starts_with("seeded keys") {
+        for _ in 0..4 {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            lines.push(line.trim().to_owned());
+        }
+    }
+    let base = lines[0]
+        .strip_prefix("paperlink-mock listening on ")
+        .unwrap()
+        .to_owned();
+    (child, base, lines)
+}
+
+#[test]
+fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
+    use std::sync::{Arc, Mutex};
+
+    let dir = std::env::temp_dir().join(format!("paperlink-mock-data-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = dir.join("state.jsonl");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let (mut first, base, lines) = spawn(&[
+        "--port",
+        "0",
+        "--no-rate-limit",
+        "--rng-seed",
+        "5",
+        "--data",
+        &data_arg,
+    ]);
+    let token = lines[3..]
+        .iter()
+        .map(|l| l.split_whitespace().last().unwrap().to_owned())
+        .find(|t| t.starts_with("pk_test_"))
+        .unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let enough = Arc::new(tokio::sync::Notify::new());
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..16)
+            .map(|task| {
+                let (http, base, token, acknowledged, enough) = (
+                    http.clone(),
+                    base.clone(),
+                    token.clone(),
+                    acknowledged.clone(),
+                    enough.clone(),
+                );
+                tokio::spawn(async move {
+                    for i in 0..10_000 {
+                        let key = format!("load-{task}-{i}");
+                        let body = format!(
+                            r#"{{"name":"{key}","unitPrice":1.50,"currency":"EUR","sku":"{key}"}}"#
+                        );
+                        let sent = http
+                            .post(format!("{base}/products"))
+                            .bearer_auth(&token)
+                            .header("content-type", "application/json")
+                            .header("idempotency-key", &key)
+                            .body(body)
+                            .send()
+                            .await;
+                        let Ok(reply) = sent else { return };
+                        if reply.status() != 201 {
+                            return;
+                        }
+                        let Ok(text) = reply.text().await else { return };
+                        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                        let id = value["data"]["id"].as_str().unwrap().to_owned();
+                        let mut done = acknowledged.lock().unwrap();
+                        done.push((key, id));
+                        if done.len() == 300 {
+                            enough.notify_one();
+                        }
+                    }
+                })
+            })
+            .collect();
+        // Let some writes land, then kill the server mid-load without warning.
+        enough.notified().await;
+        first.kill().unwrap();
+        first.wait().unwrap();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 300);
+
+    let (mut second, base, lines) = spawn(&["--port", "0", "--no-rate-limit", "--data", &data_arg]);
+    assert!(lines[2].starts_with("state restored from"), "{lines:?}");
+    let (stored, replay) = runtime.block_on(async {
+        let mut stored = std::collections::HashMap::new();
+        let mut after = String::new();
+        loop {
+            let url = format!("{base}/products?status=all&limit=100{after}");
+            let page: serde_json::Value = serde_json::from_str(
+                &http
+                    .get(url)
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap(),
+            )
+            .unwrap();
+            for p in page["data"]["data"].as_array().unwrap() {
+                stored.insert(
+                    p["id"].as_str().unwrap().to_owned(),
+                    p["sku"].as_str().unwrap().to_owned(),
+                );
+            }
+            match page["data"]["nextCursor"].as_str() {
+                Some(cursor) => after = format!("&after={cursor}"),
+                None => break,
+            }
+        }
+        let (key, _) = &acknowledged[0];
+        let replay = http
+            .post(format!("{base}/products"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(format!(
+                r#"{{"name":"{key}","unitPrice":1.50,"currency":"EUR","sku":"{key}"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        let replayed = replay
+            .headers()
+            .get("idempotent-replayed")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: serde_json::Value = serde_json::from_str(&replay.text().await.unwrap()).unwrap();
+        (
+            stored,
+            (replayed, body["data"]["id"].as_str().unwrap().to_owned()),
+        )
+    });
+    for (key, id) in &acknowledged {
+        assert_eq!(
+            stored.get(id),
+            Some(key),
+            "acknowledged write {key} was lost"
+        );
+    }
+    let skus: std::collections::HashSet<_> = stored.values().collect();
+    assert_eq!(skus.len(), stored.len(), "nothing is duplicated");
+    assert_eq!(
+        replay,
+        (Some("true".to_owned()), acknowledged[0].1.clone()),
+        "idempotency records survive"
+    );
+    assert!(
+        !std::fs::read_to_string(&data)
+            .unwrap()
+            .contains(&token[8..]),
+        "the data file holds hashes only"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir);
+}

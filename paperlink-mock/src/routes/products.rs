@@ -159,8 +159,11 @@ fn create(
         .catalog(&key.team, key.mode)
         .create(id, new, now, (&defaults.0, &defaults.1))
     {
-        Ok(product) => MockResponse::json(201, data_body(&product))
-            .header("location", format!("{API_PREFIX}/products/{id}")),
+        Ok(product) => {
+            state.record_product(&key.team, key.mode, &product);
+            MockResponse::json(201, data_body(&product))
+                .header("location", format!("{API_PREFIX}/products/{id}"))
+        }
         Err(error) => catalog_error(error),
     }
 }
@@ -183,7 +186,10 @@ fn update(
         return not_found();
     };
     match state.catalog(&key.team, key.mode).update(&id, input, now) {
-        Ok(product) => MockResponse::json(200, data_body(&product)),
+        Ok(product) => {
+            state.record_product(&key.team, key.mode, &product);
+            MockResponse::json(200, data_body(&product))
+        }
         Err(error) => catalog_error(error),
     }
 }
@@ -193,7 +199,10 @@ fn delete(state: &mut State, key: &KeyInfo, id: &str, now: OffsetDateTime) -> Mo
         return not_found();
     };
     match state.catalog(&key.team, key.mode).archive(&id, now) {
-        Ok(product) => MockResponse::json(200, data_body(&product)),
+        Ok(product) => {
+            state.record_product(&key.team, key.mode, &product);
+            MockResponse::json(200, data_body(&product))
+        }
         Err(error) => catalog_error(error),
     }
 }

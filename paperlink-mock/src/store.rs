@@ -1,0 +1,390 @@
+//! Durable state for the standalone server (`--data PATH`): an append-only log of JSON lines.
+//! Every change a request makes is written and fsynced before its response is sent, so a
+//! `kill -9` at any moment loses no acknowledged write. On start the log is replayed and then
+//! rewritten as one compact snapshot.
+//!
+//! What is kept: keys (token hashes only), products, idempotency records, clock advances and
+//! resets. What is not: rate-limit windows, the request journal, injected faults, and
+//! `lastUsedAt` updates from reads (keeping those would cost an fsync per read).
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{KeyMode, KeyRecord, Keyring};
+use crate::config::MockError;
+use crate::state::{Catalogs, IdempotencyScope, IdempotentResponse, State};
+use crate::wire::ProductRecord;
+
+/// A product with its tenant.
+type Placed = (String, KeyMode, ProductRecord);
+
+/// One line of the log.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum Event {
+    /// What `reset` returns to.
+    Seed {
+        keys: Vec<KeyRecord>,
+        products: Vec<Placed>,
+    },
+    /// The whole state.
+    Snapshot {
+        keys: Vec<KeyRecord>,
+        products: Vec<Placed>,
+        idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
+        advanced_ms: u64,
+    },
+    KeyPut(KeyRecord),
+    ProductPut {
+        team: String,
+        mode: KeyMode,
+        product: ProductRecord,
+    },
+    Idempotency {
+        scope: IdempotencyScope,
+        response: IdempotentResponse,
+    },
+    ClockAdvanced {
+        ms: u64,
+    },
+    Reset,
+}
+
+fn placed(catalogs: &Catalogs) -> Vec<Placed> {
+    let mut all: Vec<Placed> = catalogs
+        .iter()
+        .flat_map(|((team, mode), catalog)| {
+            catalog
+                .snapshot()
+                .into_iter()
+                .map(move |p| (team.clone(), *mode, p))
+        })
+        .collect();
+    all.sort_by(|a, b| (&a.0, a.1, a.2.id).cmp(&(&b.0, b.1, b.2.id)));
+    all
+}
+
+fn keyring(records: Vec<KeyRecord>) -> Keyring {
+    let mut ring = Keyring::default();
+    for record in records {
+        ring.insert(record);
+    }
+    ring
+}
+
+fn catalogs(products: Vec<Placed>) -> Catalogs {
+    let mut all = Catalogs::new();
+    for (team, mode, product) in products {
+        all.entry((team, mode)).or_default().insert(product);
+    }
+    all
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl State {
+    /// The state as two log lines.
+    fn snapshot(&self) -> Vec<Event> {
+        let mut events = Vec::with_capacity(2);
+        if let Some((keys, products)) = &self.seeded {
+            events.push(Event::Seed {
+                keys: keys.records().cloned().collect(),
+                products: placed(products),
+            });
+        }
+        events.push(Event::Snapshot {
+            keys: self.keys.records().cloned().collect(),
+            products: placed(&self.catalogs),
+            idempotency: self
+                .idempotency
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            advanced_ms: millis(self.clock.advanced()),
+        });
+        events
+    }
+
+    /// Replays one log line.
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Seed { keys, products } => {
+                self.seeded = Some((keyring(keys), catalogs(products)))
+            }
+            Event::Snapshot {
+                keys,
+                products,
+                idempotency,
+                advanced_ms,
+            } => {
+                self.keys = keyring(keys);
+                self.catalogs = catalogs(products);
+                self.clear_traffic();
+                for (scope, response) in idempotency {
+                    self.remember(scope, response);
+                }
+                let missing =
+                    Duration::from_millis(advanced_ms).saturating_sub(self.clock.advanced());
+                self.clock.advance(missing);
+            }
+            Event::KeyPut(record) => self.keys.insert(record),
+            Event::ProductPut {
+                team,
+                mode,
+                product,
+            } => self.catalog(&team, mode).insert(product),
+            Event::Idempotency { scope, response } => self.remember(scope, response),
+            Event::ClockAdvanced { ms } => self.clock.advance(Duration::from_millis(ms)),
+            Event::Reset => self.reset(),
+        }
+    }
+}
+
+/// The open log.
+#[derive(Debug)]
+pub(crate) struct Store {
+    file: File,
+}
+
+fn file_error(path: &Path, message: impl std::fmt::Display) -> MockError {
+    MockError::File {
+        what: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+impl Store {
+    /// Replays `path` into `state` when it holds state, rewrites it as one snapshot, and opens
+    /// it for appending. `None` when there is no file or it is empty.
+    pub(crate) fn restore(path: &Path, state: &mut State) -> Result<Option<Self>, MockError> {
+        let restored = match File::open(path) {
+            Ok(file) => replay(path, file, state)?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(file_error(path, e)),
+        };
+        if restored {
+            Self::create(path, state).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Writes `state` to `path` as a snapshot and opens it for appending.
+    pub(crate) fn create(path: &Path, state: &State) -> Result<Self, MockError> {
+        write_snapshot(path, &state.snapshot()).map_err(|e| file_error(path, e))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| file_error(path, e))?;
+        Ok(Self { file })
+    }
+
+    /// Appends events and waits until they are on disk.
+    pub(crate) fn append(&mut self, events: &[Event]) -> io::Result<()> {
+        let mut buffer = Vec::with_capacity(512 * events.len());
+        for event in events {
+            serde_json::to_writer(&mut buffer, event)?;
+            buffer.push(b'\n');
+        }
+        self.file.write_all(&buffer)?;
+        self.file.sync_data()
+    }
+}
+
+/// Applies every complete line. A last line cut short by a crash was never acknowledged and is
+/// dropped; a bad line before it means the file is damaged, and the server refuses to start.
+fn replay(path: &Path, file: File, state: &mut State) -> Result<bool, MockError> {
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(|e| file_error(path, e))?;
+    let count = lines.len();
+    let mut applied = false;
+    for (index, line) in lines.into_iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Event>(&line) {
+            Ok(event) => {
+                state.apply(event);
+                applied = true;
+            }
+            Err(_) if index + 1 == count => break,
+            Err(e) => {
+                return Err(file_error(
+                    path,
+                    format!("line {} is damaged: {e}", index + 1),
+                ));
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// Writes the snapshot beside the file, syncs it, and renames it over the file.
+fn write_snapshot(path: &Path, events: &[Event]) -> io::Result<()> {
+    let mut temporary = PathBuf::from(path);
+    temporary.as_mut_os_string().push(".tmp");
+    {
+        let mut file = File::create(&temporary)?;
+        for event in events {
+            serde_json::to_writer(&mut file, event)?;
+            file.write_all(b"\n")?;
+        }
+        file.sync_all()?;
+    }
+    std::fs::rename(&temporary, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use http::Method;
+
+    use crate::PaperlinkMock;
+    use crate::auth::{KeyMode, KeyScope};
+    use crate::config::find_seeded;
+    use crate::core::{MockCore, MockRequest, MockResponse};
+    use secrecy::ExposeSecret;
+
+    fn request(
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &str,
+        idempotency: Option<&str>,
+    ) -> MockRequest {
+        let mut r = MockRequest::new(method, path);
+        r.headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        r.headers
+            .insert("content-type", "application/json".parse().expect("header"));
+        if let Some(key) = idempotency {
+            r.headers
+                .insert("idempotency-key", key.parse().expect("header"));
+        }
+        r.body = body.as_bytes().to_vec();
+        r
+    }
+
+    fn json(response: &MockResponse) -> serde_json::Value {
+        serde_json::from_slice(&response.body).expect("json")
+    }
+
+    #[test]
+    fn a_restart_resumes_keys_products_idempotency_and_the_clock() {
+        let dir = std::env::temp_dir().join(format!("paperlink-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("state.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let builder = PaperlinkMock::builder().seed(1).data_file(&path);
+
+        let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+        let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
+            .expect("key")
+            .token
+            .expose_secret()
+            .to_owned();
+        let body = r#"{"name":"Kept","unitPrice":120.10,"currency":"USD","sku":"K-1"}"#;
+        let created = core.handle(&request(
+            Method::POST,
+            "/api/v1/products",
+            &token,
+            body,
+            Some("once"),
+        ));
+        assert_eq!(created.status, 201);
+        let new_key = core.handle(&request(
+            Method::POST,
+            "/__admin/keys",
+            "",
+            r#"{"name":"n","mode":"live","scope":"READ_ONLY"}"#,
+            None,
+        ));
+        let new_token = json(&new_key)["data"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        let advanced = core.handle(&request(
+            Method::POST,
+            "/__admin/clock/advance",
+            "",
+            r#"{"seconds":3600}"#,
+            None,
+        ));
+        assert_eq!(advanced.status, 200);
+        drop(core);
+
+        let file = std::fs::read_to_string(&path).expect("data file");
+        assert!(
+            !file.contains(&token[8..]) && !file.contains(&new_token[8..]),
+            "only hashes are stored"
+        );
+
+        let (core, seeded) = MockCore::from_builder(&builder).expect("restored core");
+        assert!(seeded.is_empty(), "no new keys on restart");
+        let replay = core.handle(&request(
+            Method::POST,
+            "/api/v1/products",
+            &token,
+            body,
+            Some("once"),
+        ));
+        assert_eq!(
+            (replay.status, replay.header_value("idempotent-replayed")),
+            (201, Some("true")),
+            "{}",
+            String::from_utf8_lossy(&replay.body)
+        );
+        assert_eq!(replay.body, created.body);
+        let listed = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
+        assert!(String::from_utf8_lossy(&listed.body).contains(r#""unitPrice":120.10"#));
+        assert_eq!(
+            core.handle(&request(
+                Method::GET,
+                "/api/v1/products",
+                &new_token,
+                "",
+                None
+            ))
+            .status,
+            200
+        );
+        let clock = core.handle(&request(Method::GET, "/__admin/clock", "", "", None));
+        let now = json(&clock)["data"]["now"]
+            .as_str()
+            .expect("now")
+            .to_owned();
+        let created_at = json(&created)["data"]["createdAt"]
+            .as_str()
+            .expect("createdAt")
+            .to_owned();
+        assert!(now > created_at, "{now} vs {created_at}");
+        drop(core);
+
+        // A torn last line (a crash mid-write) was never acknowledged and is dropped.
+        let mut torn = std::fs::read_to_string(&path).expect("data file");
+        torn.push_str(r#"{"ProductPut":{"team":"default","#);
+        std::fs::write(&path, &torn).expect("write");
+        assert!(MockCore::from_builder(&builder).is_ok());
+        // Damage before the end is refused.
+        let damaged = format!(
+            "garbage\n{}",
+            std::fs::read_to_string(&path).expect("data file")
+        );
+        std::fs::write(&path, damaged).expect("write");
+        let err = MockCore::from_builder(&builder).expect_err("damaged");
+        assert!(err.to_string().contains("line 1"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
