@@ -1,0 +1,505 @@
+//! `paperlink-bench`: measures the mock and the SDK against baselines run in the same process,
+//! so machine noise cancels out in the ratios. Results go to stdout as a Markdown table; the
+//! recorded runs are in BENCHMARKS.md.
+//!
+//! ```text
+//! cargo build --release -p paperlink-mock -p paperlink-bench
+//! target/release/paperlink-bench            # full run (a few minutes)
+//! target/release/paperlink-bench --quick    # smoke run (CI)
+//! ```
+//!
+//! HTTP throughput uses `wrk` when it is on PATH (Debian package `wrk`) and the built-in load
+//! generator otherwise; both sides of a ratio always use the same one.
+
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use futures_util::TryStreamExt;
+use paperlink_bench::{
+    BoxError, Standalone, Throughput, bearer, create_under_faults, hammer, hammer_count,
+    inject_create_faults, install_tls,
+};
+use paperlink_mock::{KeyMode, PaperlinkMock, SeedProduct};
+use paperlink_sdk::{Decimal, ListProducts, ProductId, RetryConfig};
+use wiremock::MockServer;
+
+struct Plan {
+    quick: bool,
+    http_seconds: u64,
+    starts: usize,
+    sdk_calls: usize,
+    page_reps: usize,
+    memory: (usize, usize),
+    load: (usize, usize),
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort_unstable();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1e3)
+}
+
+/// Serves fixed bytes on every route: what the mock would answer, without any checks.
+async fn bare_server(
+    status: u16,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+) -> Result<(String, tokio::sync::oneshot::Sender<()>), BoxError> {
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    let status = StatusCode::from_u16(status)?;
+    let app = Router::new().fallback(move || {
+        let (body, headers) = (body.clone(), headers.clone());
+        async move {
+            let mut response = (status, body).into_response();
+            for (name, value) in &headers {
+                if let (Ok(name), Ok(value)) = (
+                    axum::http::HeaderName::try_from(name.as_str()),
+                    HeaderValue::try_from(value.as_str()),
+                ) {
+                    response.headers_mut().insert(name, value);
+                }
+            }
+            response
+        }
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok((format!("http://{addr}/api/v1"), stop))
+}
+
+/// GET throughput with wrk when available, else the built-in generator.
+async fn get_load(
+    url: &str,
+    auth: &str,
+    seconds: u64,
+) -> Result<(Throughput, &'static str), BoxError> {
+    if let Some(result) = wrk(url, auth, seconds, None)? {
+        return Ok((result, "wrk"));
+    }
+    let (url, auth) = (url.to_owned(), auth.to_owned());
+    let result = hammer(64, Duration::from_secs(seconds), 200, move |http, _, _| {
+        http.get(&url).header("authorization", &auth)
+    })
+    .await?;
+    Ok((result, "built-in"))
+}
+
+/// Runs wrk with 64 connections; `None` when wrk is not installed.
+fn wrk(
+    url: &str,
+    auth: &str,
+    seconds: u64,
+    script: Option<&str>,
+) -> Result<Option<Throughput>, BoxError> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t2",
+        "-c64",
+        &format!("-d{seconds}s"),
+        "--latency",
+        "-H",
+        &format!("Authorization: {auth}"),
+    ]);
+    if let Some(script) = script {
+        command.args(["-s", script]);
+    }
+    let output = match command.arg(url).stderr(Stdio::null()).output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let value = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_owned()))
+    };
+    let latency = |p: &str| {
+        value(p).and_then(|v| {
+            let (number, unit) =
+                v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+            let number: f64 = number.parse().ok()?;
+            let scale = match unit {
+                "us" => 1e-6,
+                "ms" => 1e-3,
+                "s" => 1.0,
+                _ => return None,
+            };
+            Some(Duration::from_secs_f64(number * scale))
+        })
+    };
+    let per_second = value("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("unexpected wrk output: {text}"))?;
+    let unexpected = value("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(Some(Throughput {
+        per_second,
+        p50: latency("50%").unwrap_or_default(),
+        p99: latency("99%").unwrap_or_default(),
+        unexpected,
+    }))
+}
+
+fn row(name: &str, ours: &Throughput, base: &Throughput, tool: &str) {
+    println!(
+        "| {name} | {:.0} req/s (p50 {}, p99 {}) | {:.0} req/s (p50 {}, p99 {}) | **{:.2}x** | {tool}; unexpected statuses: {} / {} |",
+        ours.per_second,
+        ms(ours.p50),
+        ms(ours.p99),
+        base.per_second,
+        ms(base.p50),
+        ms(base.p99),
+        ours.per_second / base.per_second,
+        ours.unexpected,
+        base.unexpected
+    );
+}
+
+async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
+    let mut builder = PaperlinkMock::builder()
+        .no_rate_limit()
+        .journal_capacity(10_000);
+    for i in 0..40 {
+        builder = builder.product(
+            KeyMode::Test,
+            SeedProduct::new(format!("Product {i}"), Decimal::new(12010 + i, 2), "USD")
+                .sku(format!("S-{i}")),
+        );
+    }
+    let mock = Standalone::start(builder).await?;
+    let auth = bearer(&mock.token);
+    let url = format!("{}/products?limit=20", mock.base_url);
+    let sample = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", &auth)
+        .send()
+        .await?;
+    let headers: Vec<(String, String)> = sample
+        .headers()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "content-length" | "transfer-encoding" | "date"))
+        .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_owned())))
+        .collect();
+    let body = sample.bytes().await?.to_vec();
+    let (bare_url, _stop) = bare_server(200, body, headers.clone()).await?;
+
+    let (base, tool) = get_load(
+        &format!("{bare_url}/products?limit=20"),
+        &auth,
+        plan.http_seconds,
+    )
+    .await?;
+    let (ours, _) = get_load(&url, &auth, plan.http_seconds).await?;
+    row("GET /products?limit=20, 64 connections", &ours, &base, tool);
+
+    let create = |http: &reqwest::Client, base: &str, auth: &str, c: usize, i: usize| {
+        let key = format!("bench-{c}-{i}");
+        http.post(format!("{base}/products"))
+            .header("authorization", auth)
+            .header("content-type", "application/json")
+            .header("idempotency-key", &key)
+            .body(format!(
+                r#"{{"name":"{key}","unitPrice":120.10,"currency":"USD","sku":"{key}"}}"#
+            ))
+    };
+    let sample = create(&reqwest::Client::new(), &mock.base_url, &auth, 999, 0)
+        .send()
+        .await?;
+    let body = sample.bytes().await?.to_vec();
+    let (bare_post, _stop_post) = bare_server(201, body, headers).await?;
+    let duration = Duration::from_secs(plan.http_seconds);
+    let (a1, a2) = (bare_post.clone(), auth.clone());
+    let base = hammer(64, duration, 201, move |http, c, i| {
+        create(http, &a1, &a2, c, i)
+    })
+    .await?;
+    let (b1, b2) = (mock.base_url.clone(), auth.clone());
+    let ours = hammer(64, duration, 201, move |http, c, i| {
+        create(http, &b1, &b2, c, i)
+    })
+    .await?;
+    row(
+        "POST /products with Idempotency-Key, 64 connections",
+        &ours,
+        &base,
+        "built-in",
+    );
+    Ok(())
+}
+
+async fn start_time(plan: &Plan) -> Result<(), BoxError> {
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for _ in 0..plan.starts {
+        let started = Instant::now();
+        let server = MockServer::start().await;
+        base.push(started.elapsed());
+        drop(server);
+        tokio::task::yield_now().await;
+        let started = Instant::now();
+        let mock = PaperlinkMock::start().await;
+        ours.push(started.elapsed());
+        drop(mock);
+        tokio::task::yield_now().await;
+    }
+    let (ours, base) = (median(ours), median(base));
+    println!(
+        "| in-process start, median of {} | {} (PaperlinkMock::start) | {} (MockServer::start) | **{:.2}x** | seeded with four keys |",
+        plan.starts,
+        ms(ours),
+        ms(base),
+        ours.as_secs_f64() / base.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn sdk_overhead(plan: &Plan) -> Result<(), BoxError> {
+    let mock = Standalone::start(PaperlinkMock::builder().no_rate_limit()).await?;
+    let client = mock.client(RetryConfig::default())?;
+    let product = client
+        .products()
+        .create(paperlink_sdk::CreateProduct::new(
+            "p",
+            Decimal::ONE,
+            "EUR".parse()?,
+        ))
+        .await?;
+    let raw = reqwest::Client::new();
+    let (url, auth) = (
+        format!("{}/products/{}", mock.base_url, product.id),
+        bearer(&mock.token),
+    );
+    let (mut ours, mut base) = (Vec::new(), Vec::new());
+    for _ in 0..plan.sdk_calls {
+        let started = Instant::now();
+        let reply = raw.get(&url).header("authorization", &auth).send().await?;
+        let _ = reply.bytes().await?;
+        base.push(started.elapsed());
+        let started = Instant::now();
+        client.products().get(product.id).await?;
+        ours.push(started.elapsed());
+    }
+    let (ours, base) = (median(ours), median(base));
+    println!(
+        "| SDK `products().get(id)`, median of {} | {} | {} (reqwest GET, same header) | **{:.2}x** | sequential, standalone mock |",
+        plan.sdk_calls,
+        ms(ours),
+        ms(base),
+        ours.as_secs_f64() / base.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn pagination(plan: &Plan) -> Result<(), BoxError> {
+    let mut builder = PaperlinkMock::builder().no_rate_limit();
+    let t0 = time_zero();
+    for i in 0..10_000u64 {
+        builder = builder.product(
+            KeyMode::Test,
+            SeedProduct::new(format!("p{i}"), Decimal::ONE, "EUR")
+                .created_at(t0 + Duration::from_secs(i)),
+        );
+    }
+    let mock = Standalone::start(builder).await?;
+    let client = mock.client(RetryConfig::default())?;
+    // The cursor after 9,900 products: the id of the 9,900th, newest first.
+    let mut cursor = None;
+    let mut stream = Box::pin(client.products().stream(ListProducts::new().limit(100)));
+    let mut seen = 0;
+    while let Some(p) = stream.try_next().await? {
+        seen += 1;
+        if seen == 9_900 {
+            cursor = Some(p.id);
+        }
+    }
+    let cursor: ProductId = cursor.ok_or("fewer than 9,900 products")?;
+    let (mut first, mut deep) = (Vec::new(), Vec::new());
+    for _ in 0..plan.page_reps {
+        let started = Instant::now();
+        client
+            .products()
+            .list(ListProducts::new().limit(100))
+            .await?;
+        first.push(started.elapsed());
+        let started = Instant::now();
+        client
+            .products()
+            .list(ListProducts::new().limit(100).after(cursor.to_string()))
+            .await?;
+        deep.push(started.elapsed());
+    }
+    let (first, deep) = (median(first), median(deep));
+    println!(
+        "| page of 100 after 9,900 products, median of {} | {} | {} (first page) | **{:.2}x** | keyset cursor, BTree index |",
+        plan.page_reps,
+        ms(deep),
+        ms(first),
+        deep.as_secs_f64() / first.as_secs_f64()
+    );
+    let started = Instant::now();
+    let all: Vec<_> = client
+        .products()
+        .stream(ListProducts::new().limit(100))
+        .try_collect()
+        .await?;
+    let streamed = started.elapsed();
+    let started = Instant::now();
+    for _ in 0..100 {
+        client
+            .products()
+            .list(ListProducts::new().limit(100))
+            .await?;
+    }
+    let hundred = started.elapsed();
+    println!(
+        "| stream all {} products (100 pages) | {} | {} (100 first-page round trips) | **{:.2}x** | |",
+        all.len(),
+        ms(streamed),
+        ms(hundred),
+        streamed.as_secs_f64() / hundred.as_secs_f64()
+    );
+    Ok(())
+}
+
+fn time_zero() -> time::OffsetDateTime {
+    time::OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1_736_935_200)
+}
+
+fn rss_kib(pid: u32) -> Result<u64, BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| "no VmRSS".into())
+}
+
+async fn memory(plan: &Plan) -> Result<(), BoxError> {
+    let binary = std::env::current_exe()?.with_file_name("paperlink-mock");
+    let mut child = Command::new(&binary)
+        .args(["--port", "0", "--no-rate-limit", "--rng-seed", "9"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {} (build it first): {e}", binary.display()))?;
+    let mut stdout = std::io::BufRead::lines(std::io::BufReader::new(
+        child.stdout.take().ok_or("no stdout")?,
+    ));
+    let base = stdout
+        .next()
+        .ok_or("no output")??
+        .trim_start_matches("paperlink-mock listening on ")
+        .to_owned();
+    let token = stdout
+        .by_ref()
+        .take(6)
+        .filter_map(Result::ok)
+        .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
+        .find(|t| t.starts_with("pk_test_"))
+        .ok_or("no token")?;
+    let (small, large) = plan.memory;
+    let url = format!("{base}/products?limit=20");
+    let auth = format!("Bearer {token}");
+    let send = |total: usize| {
+        let (url, auth) = (url.clone(), auth.clone());
+        hammer_count(64, total, move |http, _| {
+            http.get(&url).header("authorization", &auth)
+        })
+    };
+    send(small).await?;
+    let after_small = rss_kib(child.id())?;
+    send(large - small).await?;
+    let after_large = rss_kib(child.id())?;
+    let _ = child.kill();
+    let _ = child.wait();
+    println!(
+        "| standalone RSS after {large} requests | {:.1} MiB | {:.1} MiB (after {small}) | **{:.2}x** | journal ring of 10,000 lines |",
+        after_large as f64 / 1024.0,
+        after_small as f64 / 1024.0,
+        after_large as f64 / after_small as f64
+    );
+    Ok(())
+}
+
+async fn load_with_faults(plan: &Plan) -> Result<(), BoxError> {
+    let (clients, total) = plan.load;
+    let mock = Standalone::start(PaperlinkMock::builder().no_rate_limit()).await?;
+    inject_create_faults(&mock, 0.10)?;
+    let report = create_under_faults(&mock, clients, total).await?;
+    println!(
+        "| load with ~10% faults (503, 429, dropped connections): {clients} SDK clients create {total} | {} stored, {} distinct | {total} expected | {} | {:.1} s; {} creates re-issued by callers after the SDK's 6 attempts |",
+        report.stored,
+        report.distinct,
+        if report.stored == total && report.distinct == total {
+            "**exact**"
+        } else {
+            "**MISMATCH**"
+        },
+        report.elapsed.as_secs_f64(),
+        report.caller_retries
+    );
+    if report.stored != total || report.distinct != total {
+        return Err("products were lost or duplicated".into());
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<(), BoxError> {
+    install_tls();
+    let quick = std::env::args().any(|a| a == "--quick");
+    let plan = if quick {
+        Plan {
+            quick,
+            http_seconds: 1,
+            starts: 20,
+            sdk_calls: 100,
+            page_reps: 20,
+            memory: (1_000, 5_000),
+            load: (64, 256),
+        }
+    } else {
+        Plan {
+            quick,
+            http_seconds: 10,
+            starts: 200,
+            sdk_calls: 2_000,
+            page_reps: 300,
+            memory: (10_000, 1_000_000),
+            load: (64, 10_000),
+        }
+    };
+    println!(
+        "paperlink-bench{} ({} build)\n",
+        if plan.quick { " --quick" } else { "" },
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        }
+    );
+    println!("| measurement | ours | baseline | ratio | notes |");
+    println!("|---|---|---|---|---|");
+    http_throughput(&plan).await?;
+    start_time(&plan).await?;
+    sdk_overhead(&plan).await?;
+    pagination(&plan).await?;
+    memory(&plan).await?;
+    load_with_faults(&plan).await?;
+    Ok(())
+}
