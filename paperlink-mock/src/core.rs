@@ -339,6 +339,16 @@ fn authorized(
     if let Route::OpenApi = route {
         return MockResponse::json(200, crate::openapi::DOCUMENT.as_bytes().to_vec());
     }
+    // Two Authorization headers are ambiguous credentials, never "the first one wins".
+    if request
+        .headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .nth(1)
+        .is_some()
+    {
+        return unauthorized(AuthFailure::Malformed);
+    }
     let token = match bearer(request.headers.get(AUTHORIZATION)) {
         Ok(token) => token,
         Err(failure) => return unauthorized(failure),
@@ -370,7 +380,19 @@ fn authorized(
         )
         .header("retry-after", wait.to_string());
     }
-    let idempotency = match request.headers.get("idempotency-key").filter(|_| write) {
+    let mut keys = request
+        .headers
+        .get_all("idempotency-key")
+        .iter()
+        .filter(|_| write);
+    let (first_key, second_key) = (keys.next(), keys.next());
+    if second_key.is_some() {
+        return MockResponse::invalid(vec![FieldError::new(
+            "Idempotency-Key",
+            "must be sent once",
+        )]);
+    }
+    let idempotency = match first_key {
         None => None,
         Some(value) => match value.to_str() {
             Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
@@ -422,10 +444,11 @@ pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
             "the request body is larger than 1 MiB",
         ));
     }
-    let content_type = request
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let mut types = request.headers.get_all(CONTENT_TYPE).iter();
+    let content_type = match (types.next(), types.next()) {
+        (Some(only), None) => only.to_str().ok(),
+        _ => None,
+    };
     let essence = content_type.map(|c| {
         c.split(';')
             .next()

@@ -2,8 +2,10 @@
 //! must misbehave in ways the mock never does).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+mod bad_input;
 mod helpers;
 mod in_process;
+mod load;
 mod mock_rules;
 mod sdk_mock;
 mod sdk_wire;
