@@ -282,6 +282,14 @@ impl Keyring {
 
     /// Forgets keys revoked more than 90 days ago (they also stop authenticating for good).
     pub(crate) fn purge(&mut self, now: OffsetDateTime) {
+        let due = |r: &KeyRecord| {
+            r.info
+                .revoked_at
+                .is_some_and(|at| now >= at + REVOKED_KEY_RETENTION)
+        };
+        if !self.keys.values().any(due) {
+            return;
+        }
         let expired: Vec<Uuid> = self
             .keys
             .values()

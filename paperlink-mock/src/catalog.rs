@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
 use std::ops::Bound;
 
+use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -35,21 +36,24 @@ pub(crate) enum CatalogError {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Catalog {
     products: HashMap<Uuid, ProductRecord>,
+    /// Each product's JSON, made once per change so reads only copy bytes.
+    json: HashMap<Uuid, Box<RawValue>>,
     all: BTreeSet<SortKey>,
     active: BTreeSet<SortKey>,
     archived: BTreeSet<SortKey>,
     skus: HashMap<String, Uuid>,
 }
 
-/// One page: the items and whether more follow.
-pub(crate) struct Listing {
-    pub(crate) items: Vec<ProductRecord>,
+/// One page: the items' ids and JSON, and whether more follow.
+pub(crate) struct Listing<'a> {
+    pub(crate) items: Vec<(Uuid, &'a RawValue)>,
     pub(crate) has_more: bool,
 }
 
 impl Catalog {
-    pub(crate) fn get(&self, id: &Uuid) -> Option<&ProductRecord> {
-        self.products.get(id)
+    /// A product's JSON.
+    pub(crate) fn json(&self, id: &Uuid) -> Option<&RawValue> {
+        self.json.get(id).map(|j| &**j)
     }
 
     pub(crate) fn contains(&self, id: &Uuid) -> bool {
@@ -72,7 +76,7 @@ impl Catalog {
     }
 
     /// A page after the product `after` (which must exist), in newest-first order.
-    pub(crate) fn list(&self, filter: Filter, limit: usize, after: Option<&Uuid>) -> Listing {
+    pub(crate) fn list(&self, filter: Filter, limit: usize, after: Option<&Uuid>) -> Listing<'_> {
         let index = match filter {
             Filter::Active => &self.active,
             Filter::Archived => &self.archived,
@@ -83,10 +87,10 @@ impl Catalog {
             None => Bound::Unbounded,
         };
         let mut keys = index.range((start, Bound::Unbounded));
-        let items: Vec<ProductRecord> = keys
+        let items: Vec<(Uuid, &RawValue)> = keys
             .by_ref()
             .take(limit)
-            .filter_map(|(_, Reverse(id))| self.products.get(id).cloned())
+            .filter_map(|(_, Reverse(id))| self.json(id).map(|json| (*id, json)))
             .collect();
         Listing {
             has_more: keys.next().is_some(),
@@ -140,12 +144,19 @@ impl Catalog {
     pub(crate) fn insert(&mut self, record: ProductRecord) {
         if let Some(old) = self.products.remove(&record.id) {
             self.unindex(&old);
+            self.json.remove(&record.id);
         }
         let key = sort_key(&record);
         self.all.insert(key);
         self.index(record.status).insert(key);
         if let Some(sku) = &record.sku {
             self.skus.insert(sku_key(sku).to_owned(), record.id);
+        }
+        if let Some(json) = serde_json::to_string(&record)
+            .ok()
+            .and_then(|j| RawValue::from_string(j).ok())
+        {
+            self.json.insert(record.id, json);
         }
         self.products.insert(record.id, record);
     }
@@ -262,13 +273,13 @@ mod tests {
             .collect();
         let first = c.list(Filter::Active, 2, None);
         assert_eq!(
-            first.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            first.items.iter().map(|p| p.0).collect::<Vec<_>>(),
             [ids[4], ids[3]]
         );
         assert!(first.has_more);
         let last = c.list(Filter::Active, 3, Some(&ids[3]));
         assert_eq!(
-            last.items.iter().map(|p| p.id).collect::<Vec<_>>(),
+            last.items.iter().map(|p| p.0).collect::<Vec<_>>(),
             [ids[2], ids[1], ids[0]]
         );
         assert!(!last.has_more);
@@ -285,7 +296,7 @@ mod tests {
             .list(Filter::All, 10, None)
             .items
             .iter()
-            .map(|p| p.id.as_u128())
+            .map(|p| p.0.as_u128())
             .collect();
         assert_eq!(ids, [3, 2, 1]);
     }

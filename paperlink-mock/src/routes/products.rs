@@ -11,6 +11,7 @@ use crate::catalog::{CatalogError, Filter};
 use crate::core::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
 use crate::state::State;
 use crate::wire::{self, FieldError, ProductRecord, data_body};
+use serde_json::value::RawValue;
 
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -40,6 +41,16 @@ pub(crate) fn handle(
     }
 }
 
+/// Notes a written product for the data file and returns its `{"data": …}` body, from the JSON
+/// the catalog made when it stored the product.
+fn written(state: &mut State, key: &KeyInfo, product: &ProductRecord) -> Vec<u8> {
+    state.record_product(&key.team, key.mode, product);
+    match state.catalog(&key.team, key.mode).json(&product.id) {
+        Some(json) => data_body(&json),
+        None => data_body(product),
+    }
+}
+
 fn not_found() -> MockResponse {
     MockResponse::error(
         404,
@@ -66,7 +77,7 @@ fn catalog_error(error: CatalogError) -> MockResponse {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ListBody<'a> {
-    data: &'a [ProductRecord],
+    data: Vec<&'a RawValue>,
     has_more: bool,
     next_cursor: Option<Uuid>,
 }
@@ -118,11 +129,15 @@ fn list(state: &mut State, key: &KeyInfo, query: &str) -> MockResponse {
         return MockResponse::invalid(errors);
     }
     let page = catalog.list(filter, limit, cursor.as_ref());
-    let next_cursor = page.items.last().map(|p| p.id).filter(|_| page.has_more);
+    let next_cursor = page
+        .items
+        .last()
+        .map(|(id, _)| *id)
+        .filter(|_| page.has_more);
     MockResponse::json(
         200,
         data_body(&ListBody {
-            data: &page.items,
+            data: page.items.iter().map(|(_, json)| *json).collect(),
             has_more: page.has_more,
             next_cursor,
         }),
@@ -131,8 +146,8 @@ fn list(state: &mut State, key: &KeyInfo, query: &str) -> MockResponse {
 
 fn get(state: &mut State, key: &KeyInfo, id: &str) -> MockResponse {
     let catalog = state.catalog(&key.team, key.mode);
-    match wire::uuid(id).and_then(|id| catalog.get(&id)) {
-        Some(product) => MockResponse::json(200, data_body(product)),
+    match wire::uuid(id).and_then(|id| catalog.json(&id)) {
+        Some(product) => MockResponse::json(200, data_body(&product)),
         None => not_found(),
     }
 }
@@ -159,11 +174,8 @@ fn create(
         .catalog(&key.team, key.mode)
         .create(id, new, now, (&defaults.0, &defaults.1))
     {
-        Ok(product) => {
-            state.record_product(&key.team, key.mode, &product);
-            MockResponse::json(201, data_body(&product))
-                .header("location", format!("{API_PREFIX}/products/{id}"))
-        }
+        Ok(product) => MockResponse::json(201, written(state, key, &product))
+            .header("location", format!("{API_PREFIX}/products/{id}")),
         Err(error) => catalog_error(error),
     }
 }
@@ -186,10 +198,7 @@ fn update(
         return not_found();
     };
     match state.catalog(&key.team, key.mode).update(&id, input, now) {
-        Ok(product) => {
-            state.record_product(&key.team, key.mode, &product);
-            MockResponse::json(200, data_body(&product))
-        }
+        Ok(product) => MockResponse::json(200, written(state, key, &product)),
         Err(error) => catalog_error(error),
     }
 }
@@ -199,10 +208,7 @@ fn delete(state: &mut State, key: &KeyInfo, id: &str, now: OffsetDateTime) -> Mo
         return not_found();
     };
     match state.catalog(&key.team, key.mode).archive(&id, now) {
-        Ok(product) => {
-            state.record_product(&key.team, key.mode, &product);
-            MockResponse::json(200, data_body(&product))
-        }
+        Ok(product) => MockResponse::json(200, written(state, key, &product)),
         Err(error) => catalog_error(error),
     }
 }
