@@ -88,6 +88,26 @@ pub struct KeyInfo {
     pub revoked_by: Option<String>,
 }
 
+/// What request handling needs to know about the key that authenticated a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub(crate) id: Uuid,
+    pub(crate) scope: KeyScope,
+    pub(crate) mode: KeyMode,
+    pub(crate) team: String,
+}
+
+impl From<&KeyInfo> for Caller {
+    fn from(info: &KeyInfo) -> Self {
+        Self {
+            id: info.id,
+            scope: info.scope,
+            mode: info.mode,
+            team: info.team.clone(),
+        }
+    }
+}
+
 /// A stored key: the metadata and the SHA-256 of the token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::auth::{AuthFailure, KeyInfo, KeyScope, bearer, hash_token};
+use crate::auth::{AuthFailure, Caller, KeyScope, bearer, hash_token};
 use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
 use crate::routes;
 use crate::state::{
@@ -67,8 +67,8 @@ impl MockRequest {
 pub struct MockResponse {
     /// The status.
     pub status: u16,
-    /// The headers, in order.
-    pub headers: Vec<(String, String)>,
+    /// The headers, in order (names are lower-case constants).
+    pub headers: Vec<(&'static str, String)>,
     /// The body (JSON).
     pub body: Vec<u8>,
     /// Wait this long before answering (an injected delay).
@@ -83,7 +83,7 @@ impl MockResponse {
     pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
         Self {
             status,
-            headers: vec![("content-type".into(), "application/json".into())],
+            headers: vec![("content-type", "application/json".to_owned())],
             body,
             delay: None,
             drop_connection: false,
@@ -102,8 +102,8 @@ impl MockResponse {
         )
     }
 
-    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
         self
     }
 
@@ -229,17 +229,17 @@ impl MockCore {
         let mut response = self.persist(&mut state, response);
         response
             .headers
-            .push(("x-request-id".into(), request_id.clone()));
+            .push(("x-request-id", request_id.clone()));
         if let Some(rate) = outcome.rate {
             response
                 .headers
-                .push(("x-ratelimit-limit".into(), rate.limit.to_string()));
+                .push(("x-ratelimit-limit", rate.limit.to_string()));
             response
                 .headers
-                .push(("x-ratelimit-remaining".into(), rate.remaining.to_string()));
+                .push(("x-ratelimit-remaining", rate.remaining.to_string()));
             response
                 .headers
-                .push(("x-ratelimit-reset".into(), rate.reset.to_string()));
+                .push(("x-ratelimit-reset", rate.reset.to_string()));
         }
         response.key_prefix = outcome.key_prefix.clone();
         state.journal(RequestRecord {
@@ -354,14 +354,16 @@ fn authorized(
         Err(failure) => return unauthorized(failure),
     };
     let delay = state.settings.revocation_delay;
-    let key: KeyInfo = match state.keys.authenticate(token, now, delay) {
+    let key: Caller = match state.keys.authenticate(token, now, delay) {
         Ok(id) => match state.keys.get(&id) {
-            Some(info) => info.clone(),
+            Some(info) => {
+                outcome.key_prefix = Some(info.prefix.clone());
+                Caller::from(info)
+            }
             None => return unauthorized(AuthFailure::InvalidOrRevoked),
         },
         Err(failure) => return unauthorized(failure),
     };
-    outcome.key_prefix = Some(key.prefix.clone());
     let write = request.method != Method::GET;
     if write && key.scope == KeyScope::ReadOnly {
         outcome.rate = state.rate(key.id, now, false);

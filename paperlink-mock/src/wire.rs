@@ -206,11 +206,20 @@ pub(crate) fn error_body(code: &str, message: &str, details: &[FieldError]) -> V
 
 /// `{"data": value}`.
 pub(crate) fn data_body(value: &impl Serialize) -> Vec<u8> {
+    data_body_sized(value, 256)
+}
+
+/// `{"data": value}`, written into a buffer of `capacity` bytes to start with.
+pub(crate) fn data_body_sized(value: &impl Serialize, capacity: usize) -> Vec<u8> {
     #[derive(Serialize)]
     struct Data<'a, T> {
         data: &'a T,
     }
-    serde_json::to_vec(&Data { data: value }).unwrap_or_default()
+    let mut body = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut body, &Data { data: value }) {
+        Ok(()) => body,
+        Err(_) => Vec::new(),
+    }
 }
 
 /// A field of a request body: absent, `null`, or a value.

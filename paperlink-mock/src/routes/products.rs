@@ -6,11 +6,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::auth::KeyInfo;
+use crate::auth::Caller;
 use crate::catalog::{CatalogError, Filter};
 use crate::core::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
 use crate::state::State;
-use crate::wire::{self, FieldError, ProductRecord, data_body};
+use crate::wire::{self, FieldError, ProductRecord, data_body, data_body_sized};
 use serde_json::value::RawValue;
 
 /// Default page size.
@@ -22,7 +22,7 @@ pub(crate) fn handle(
     state: &mut State,
     request: &MockRequest,
     route: Route<'_>,
-    key: &KeyInfo,
+    key: &Caller,
     now: OffsetDateTime,
 ) -> MockResponse {
     match (route, &request.method) {
@@ -43,7 +43,7 @@ pub(crate) fn handle(
 
 /// Notes a written product for the data file and returns its `{"data": …}` body, from the JSON
 /// the catalog made when it stored the product.
-fn written(state: &mut State, key: &KeyInfo, product: &ProductRecord) -> Vec<u8> {
+fn written(state: &mut State, key: &Caller, product: &ProductRecord) -> Vec<u8> {
     state.record_product(&key.team, key.mode, product);
     match state.catalog(&key.team, key.mode).json(&product.id) {
         Some(json) => data_body(&json),
@@ -82,7 +82,7 @@ struct ListBody<'a> {
     next_cursor: Option<Uuid>,
 }
 
-fn list(state: &mut State, key: &KeyInfo, query: &str) -> MockResponse {
+fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
     let mut filter = Filter::Active;
     let mut limit = DEFAULT_LIMIT;
     let mut after = None;
@@ -134,17 +134,16 @@ fn list(state: &mut State, key: &KeyInfo, query: &str) -> MockResponse {
         .last()
         .map(|(id, _)| *id)
         .filter(|_| page.has_more);
-    MockResponse::json(
-        200,
-        data_body(&ListBody {
-            data: page.items.iter().map(|(_, json)| *json).collect(),
-            has_more: page.has_more,
-            next_cursor,
-        }),
-    )
+    let capacity = page.items.iter().map(|(_, json)| json.get().len() + 1).sum::<usize>() + 96;
+    let body = ListBody {
+        data: page.items.iter().map(|(_, json)| *json).collect(),
+        has_more: page.has_more,
+        next_cursor,
+    };
+    MockResponse::json(200, data_body_sized(&body, capacity))
 }
 
-fn get(state: &mut State, key: &KeyInfo, id: &str) -> MockResponse {
+fn get(state: &mut State, key: &Caller, id: &str) -> MockResponse {
     let catalog = state.catalog(&key.team, key.mode);
     match wire::uuid(id).and_then(|id| catalog.json(&id)) {
         Some(product) => MockResponse::json(200, data_body(&product)),
@@ -154,7 +153,7 @@ fn get(state: &mut State, key: &KeyInfo, id: &str) -> MockResponse {
 
 fn create(
     state: &mut State,
-    key: &KeyInfo,
+    key: &Caller,
     request: &MockRequest,
     now: OffsetDateTime,
 ) -> MockResponse {
@@ -182,7 +181,7 @@ fn create(
 
 fn update(
     state: &mut State,
-    key: &KeyInfo,
+    key: &Caller,
     id: &str,
     request: &MockRequest,
     now: OffsetDateTime,
@@ -203,7 +202,7 @@ fn update(
     }
 }
 
-fn delete(state: &mut State, key: &KeyInfo, id: &str, now: OffsetDateTime) -> MockResponse {
+fn delete(state: &mut State, key: &Caller, id: &str, now: OffsetDateTime) -> MockResponse {
     let Some(id) = wire::uuid(id) else {
         return not_found();
     };
