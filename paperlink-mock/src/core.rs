@@ -227,9 +227,7 @@ impl MockCore {
             api(&mut state, request, now, &mut outcome)
         };
         let mut response = self.persist(&mut state, response);
-        response
-            .headers
-            .push(("x-request-id", request_id.clone()));
+        response.headers.push(("x-request-id", request_id.clone()));
         if let Some(rate) = outcome.rate {
             response
                 .headers

@@ -315,7 +315,7 @@ impl ReadOnlyClient {
 
 /// `{"data": T}`; `data` may be absent or null on an empty success.
 #[derive(serde::Deserialize)]
-struct Envelope<T> {
+pub(crate) struct Envelope<T> {
     data: Option<T>,
 }
 

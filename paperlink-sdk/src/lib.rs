@@ -80,6 +80,8 @@ mod auth;
 mod client;
 mod config;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod pagination;
 mod products;
 mod rate_limit;

@@ -134,7 +134,12 @@ fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
         .last()
         .map(|(id, _)| *id)
         .filter(|_| page.has_more);
-    let capacity = page.items.iter().map(|(_, json)| json.get().len() + 1).sum::<usize>() + 96;
+    let capacity = page
+        .items
+        .iter()
+        .map(|(_, json)| json.get().len() + 1)
+        .sum::<usize>()
+        + 96;
     let body = ListBody {
         data: page.items.iter().map(|(_, json)| *json).collect(),
         has_more: page.has_more,
