@@ -4,6 +4,17 @@
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 use paperlink_sdk::{ApiKey, Client};
 
+/// Logs to stderr at the level in `RUST_LOG` (nothing when it is unset). The SDK's spans never
+/// carry the key, whatever the level.
+pub fn init_tracing() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+}
+
 /// The examples' error type.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -19,6 +30,7 @@ impl Backend {
     /// The real API with `PAPERLINK_API_KEY` (and optional `PAPERLINK_BASE_URL`), or else a
     /// mock and its seeded Test key of `scope`.
     pub async fn connect(scope: KeyScope) -> Result<Self, BoxError> {
+        init_tracing();
         if std::env::var_os(paperlink_sdk::ENV_API_KEY).is_some() {
             let client = Client::from_env()?;
             println!(

@@ -13,6 +13,7 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
         std::env::temp_dir().join(format!("paperlink-mock-seed-{}.json", std::process::id()));
     std::fs::write(&seed, r#"[{"name":"Seeded","unitPrice":120.10,"currency":"USD","sku":"S-1"},{"name":"Live one","unitPrice":1,"currency":"EUR","mode":"live"}]"#).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+        .env("RUST_LOG", "trace")
         .args(["--port", "0", "--rng-seed", "3", "--seed"])
         .arg(&seed)
         .stdout(Stdio::piped())

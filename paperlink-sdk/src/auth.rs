@@ -1,10 +1,11 @@
-//! API keys: the token lives in a [`SecretString`] and is exposed in exactly one place,
-//! [`ApiKey::authorization_header`], which builds the `Authorization: Bearer` value.
+//! API keys: the token lives in a [`SecretString`] and is exposed in exactly one place, the
+//! private `check`, which validates it and builds the `Authorization: Bearer` value.
 
 use std::fmt;
 use std::str::FromStr;
 
 use reqwest::header::HeaderValue;
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 
 const LIVE_PREFIX: &str = "pk_live_";
@@ -96,7 +97,7 @@ impl ApiKey {
 
     /// Parses a token that is already held as a secret.
     pub fn from_secret(secret: SecretString) -> Result<Self, KeyError> {
-        let (mode, hint) = inspect(secret.expose_secret())?;
+        let Checked { mode, hint, .. } = check(&secret)?;
         Ok(Self { secret, mode, hint })
     }
 
@@ -112,19 +113,24 @@ impl ApiKey {
     }
 
     /// The `Authorization: Bearer <token>` header value, marked sensitive so that HTTP
-    /// libraries redact it. This is the only place the token leaves its secret wrapper.
+    /// libraries redact it.
     pub(crate) fn authorization_header(&self) -> Result<HeaderValue, KeyError> {
-        let value = SecretString::from(format!("Bearer {}", self.secret.expose_secret()));
-        let mut header = HeaderValue::from_str(value.expose_secret())
-            .map_err(|_| KeyError::InvalidCharacter { position: 0 })?;
-        header.set_sensitive(true);
-        Ok(header)
+        check(&self.secret).map(|checked| checked.header)
     }
 }
 
-/// Validates a token and returns its mode and dashboard hint, never the token itself.
-/// (Borrowing the token here is not an exposure: nothing of it leaves except the hint.)
-fn inspect(token: &str) -> Result<(Mode, String), KeyError> {
+/// What [`check`] learns from a token.
+struct Checked {
+    mode: Mode,
+    hint: String,
+    header: HeaderValue,
+}
+
+/// The one place the token leaves its secret wrapper: it is validated, and turned into the
+/// dashboard hint and the sensitive `Authorization: Bearer` header value. Nothing else of it
+/// is kept, and the temporary header text is zeroed when dropped.
+fn check(secret: &SecretString) -> Result<Checked, KeyError> {
+    let token = secret.expose_secret();
     if token.is_empty() {
         return Err(KeyError::Empty);
     }
@@ -146,7 +152,15 @@ fn inspect(token: &str) -> Result<(Mode, String), KeyError> {
         return Err(KeyError::MissingToken);
     }
     let shown: String = rest.chars().take(HINT_CHARS).collect();
-    Ok((mode, format!("{}{shown}…", mode.prefix())))
+    let text = Zeroizing::new(format!("Bearer {token}"));
+    let mut header =
+        HeaderValue::from_str(&text).map_err(|_| KeyError::InvalidCharacter { position: 0 })?;
+    header.set_sensitive(true);
+    Ok(Checked {
+        mode,
+        hint: format!("{}{shown}…", mode.prefix()),
+        header,
+    })
 }
 
 impl FromStr for ApiKey {
