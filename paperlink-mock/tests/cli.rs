@@ -12,25 +12,11 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
     let seed =
         std::env::temp_dir().join(format!("paperlink-mock-seed-{}.json", std::process::id()));
     std::fs::write(&seed, r#"[{"name":"Seeded","unitPrice":120.10,"currency":"USD","sku":"S-1"},{"name":"Live one","unitPrice":1,"currency":"EUR","mode":"live"}]"#).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
-        .env("RUST_LOG", "trace")
-        .args(["--port", "0", "--rng-seed", "3", "--seed"])
-        .arg(&seed)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    for _ in 0..7 {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        lines.push(line.trim().to_owned());
-    }
-    let base = lines[0]
-        .strip_prefix("paperlink-mock listening on ")
-        .unwrap()
-        .to_owned();
+    let seed_arg = seed.to_str().unwrap().to_owned();
+    let (mut child, base, lines) = spawn(
+        &["--port", "0", "--rng-seed", "3", "--seed", &seed_arg],
+        Some("trace"),
+    );
     assert!(
         base.starts_with("http://127.0.0.1:") && base.ends_with("/api/v1"),
         "{lines:?}"
@@ -109,26 +95,30 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
     let _ = std::fs::remove_file(seed);
 }
 
-/// Starts the binary with `args` and returns it with the base URL and the printed lines.
-fn spawn(args: &[&str]) -> (std::process::Child, String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+/// Starts the binary with `args` and returns it with the base URL and the lines it printed
+/// before serving. With `log_level`, its logs are kept on a pipe (read them after it exits);
+/// without, they are discarded so that a long run never blocks on a full pipe.
+fn spawn(args: &[&str], log_level: Option<&str>) -> (std::process::Child, String, Vec<String>) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"));
+    command.args(args).stdout(Stdio::piped());
+    match log_level {
+        Some(level) => command.env("RUST_LOG", level).stderr(Stdio::piped()),
+        None => command.stderr(Stdio::null()),
+    };
+    let mut child = command.spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
-    for _ in 0..3 {
+    let mut read = |lines: &mut Vec<String>| {
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         lines.push(line.trim().to_owned());
+    };
+    for _ in 0..3 {
+        read(&mut lines);
     }
     if lines[2].starts_with("seeded keys") {
         for _ in 0..4 {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            lines.push(line.trim().to_owned());
+            read(&mut lines);
         }
     }
     let base = lines[0]
@@ -146,15 +136,18 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
     std::fs::create_dir_all(&dir).unwrap();
     let data = dir.join("state.jsonl");
     let data_arg = data.to_str().unwrap().to_owned();
-    let (mut first, base, lines) = spawn(&[
-        "--port",
-        "0",
-        "--no-rate-limit",
-        "--rng-seed",
-        "5",
-        "--data",
-        &data_arg,
-    ]);
+    let (mut first, base, lines) = spawn(
+        &[
+            "--port",
+            "0",
+            "--no-rate-limit",
+            "--rng-seed",
+            "5",
+            "--data",
+            &data_arg,
+        ],
+        None,
+    );
     let token = lines[3..]
         .iter()
         .map(|l| l.split_whitespace().last().unwrap().to_owned())
@@ -221,7 +214,10 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
     let acknowledged = acknowledged.lock().unwrap().clone();
     assert!(acknowledged.len() >= 300);
 
-    let (mut second, base, lines) = spawn(&["--port", "0", "--no-rate-limit", "--data", &data_arg]);
+    let (mut second, base, lines) = spawn(
+        &["--port", "0", "--no-rate-limit", "--data", &data_arg],
+        None,
+    );
     assert!(lines[2].starts_with("state restored from"), "{lines:?}");
     let (stored, replay) = runtime.block_on(async {
         let mut stored = std::collections::HashMap::new();
