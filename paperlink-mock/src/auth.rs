@@ -259,24 +259,23 @@ impl Keyring {
         self.keys.values()
     }
 
-    /// The key a token belongs to, if it is known and not revoked (a revocation takes effect
+    /// The key whose token hashes to `hash`, if it is known and not revoked (a revocation takes effect
     /// `delay` after it was made). Marks the key as used.
     pub(crate) fn authenticate(
         &mut self,
-        token: &str,
+        hash: &[u8; 32],
         now: OffsetDateTime,
         delay: Duration,
     ) -> Result<Uuid, AuthFailure> {
-        let hash = hash_token(token);
         let id = *self
             .by_hash
-            .get(&hash)
+            .get(hash)
             .ok_or(AuthFailure::InvalidOrRevoked)?;
         let record = self
             .keys
             .get_mut(&id)
             .ok_or(AuthFailure::InvalidOrRevoked)?;
-        if !bool::from(record.hash.ct_eq(&hash)) {
+        if !bool::from(record.hash.ct_eq(hash)) {
             return Err(AuthFailure::InvalidOrRevoked);
         }
         if record.info.revoked_at.is_some_and(|at| now >= at + delay) {
@@ -395,18 +394,21 @@ mod tests {
         assert_eq!(info.prefix, token[..11]);
         assert!(!format!("{:?}", ring).contains(&token));
         let delay = Duration::from_secs(5);
-        assert_eq!(ring.authenticate(&token, t0, delay), Ok(info.id));
         assert_eq!(
-            ring.authenticate("pk_live_other", t0, delay),
+            ring.authenticate(&hash_token(&token), t0, delay),
+            Ok(info.id)
+        );
+        assert_eq!(
+            ring.authenticate(&hash_token("pk_live_other"), t0, delay),
             Err(AuthFailure::InvalidOrRevoked)
         );
         ring.revoke(&info.id, Some("admin".into()), t0);
         assert_eq!(
-            ring.authenticate(&token, t0 + Duration::from_secs(4), delay),
+            ring.authenticate(&hash_token(&token), t0 + Duration::from_secs(4), delay),
             Ok(info.id)
         );
         assert_eq!(
-            ring.authenticate(&token, t0 + delay, delay),
+            ring.authenticate(&hash_token(&token), t0 + delay, delay),
             Err(AuthFailure::InvalidOrRevoked)
         );
         ring.purge(t0 + REVOKED_KEY_RETENTION - Duration::from_secs(1));

@@ -222,7 +222,7 @@ impl PaperlinkMockBuilder {
         Self::default()
     }
 
-    /// Reproducible ids and tokens from this seed.
+    /// Reproducible product ids, key ids and tokens from this seed (request ids stay random).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self

@@ -207,10 +207,20 @@ impl MockCore {
 
     /// Handles one request.
     pub fn handle(&self, request: &MockRequest) -> MockResponse {
+        // What needs no state is worked out before taking the lock, so that the lock is held
+        // only for the state's own work.
+        let prepared = Prepared::new(request);
+        let mut record = RequestRecord {
+            method: request.method.to_string(),
+            path: request.path.clone(),
+            status: 0,
+            key_prefix: None,
+            time: OffsetDateTime::UNIX_EPOCH,
+            request_id: prepared.request_id.clone(),
+        };
         let mut state = self.lock();
         let now = state.clock.now();
         state.expire(now);
-        let request_id = state.uuid().to_string();
         let mut outcome = Outcome::default();
         let response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
             if self.admin_allowed(&request.headers) {
@@ -224,10 +234,15 @@ impl MockCore {
                 .header("www-authenticate", "Bearer")
             }
         } else {
-            api(&mut state, request, now, &mut outcome)
+            api(&mut state, request, &prepared, now, &mut outcome)
         };
         let mut response = self.persist(&mut state, response);
-        response.headers.push(("x-request-id", request_id.clone()));
+        record.status = response.status;
+        record.time = now;
+        record.key_prefix = outcome.key_prefix.clone();
+        state.journal(record);
+        drop(state);
+        response.headers.push(("x-request-id", prepared.request_id));
         if let Some(rate) = outcome.rate {
             response
                 .headers
@@ -239,15 +254,7 @@ impl MockCore {
                 .headers
                 .push(("x-ratelimit-reset", rate.reset.to_string()));
         }
-        response.key_prefix = outcome.key_prefix.clone();
-        state.journal(RequestRecord {
-            method: request.method.to_string(),
-            path: request.path.clone(),
-            status: response.status,
-            key_prefix: outcome.key_prefix,
-            time: now,
-            request_id,
-        });
+        response.key_prefix = outcome.key_prefix;
         response
     }
 
@@ -262,6 +269,36 @@ impl MockCore {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| hash_token(token.trim()));
         presented.is_some_and(|p| bool::from(p.ct_eq(expected)))
+    }
+}
+
+/// What can be known about a request without the state.
+struct Prepared {
+    /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
+    request_id: String,
+    /// The SHA-256 of the Bearer token, or why there is none.
+    credential: Result<[u8; 32], AuthFailure>,
+    /// The body's identity, for writes that carry an `Idempotency-Key`.
+    fingerprint: Option<[u8; 32]>,
+}
+
+impl Prepared {
+    fn new(request: &MockRequest) -> Self {
+        let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
+        let credential = match (authorization.next(), authorization.next()) {
+            // Two Authorization headers are ambiguous credentials, never "the first one wins".
+            (_, Some(_)) => Err(AuthFailure::Malformed),
+            (first, None) => bearer(first).map(hash_token),
+        };
+        let keyed_write =
+            request.method != Method::GET && request.headers.contains_key("idempotency-key");
+        Self {
+            request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+                .into_uuid()
+                .to_string(),
+            credential,
+            fingerprint: keyed_write.then(|| fingerprint(&request.body)),
+        }
     }
 }
 
@@ -296,6 +333,7 @@ fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
 fn api(
     state: &mut State,
     request: &MockRequest,
+    prepared: &Prepared,
     now: OffsetDateTime,
     outcome: &mut Outcome,
 ) -> MockResponse {
@@ -318,7 +356,7 @@ fn api(
     {
         return status_fault(status, retry_after);
     }
-    let mut response = authorized(state, request, route, now, outcome);
+    let mut response = authorized(state, request, prepared, route, now, outcome);
     match fault {
         Some(FaultKind::Delay { millis }) => response.delay = Some(Duration::from_millis(millis)),
         Some(FaultKind::DropConnection) => response.drop_connection = true,
@@ -330,6 +368,7 @@ fn api(
 fn authorized(
     state: &mut State,
     request: &MockRequest,
+    prepared: &Prepared,
     route: Route<'_>,
     now: OffsetDateTime,
     outcome: &mut Outcome,
@@ -337,22 +376,12 @@ fn authorized(
     if let Route::OpenApi = route {
         return MockResponse::json(200, crate::openapi::DOCUMENT.as_bytes().to_vec());
     }
-    // Two Authorization headers are ambiguous credentials, never "the first one wins".
-    if request
-        .headers
-        .get_all(AUTHORIZATION)
-        .iter()
-        .nth(1)
-        .is_some()
-    {
-        return unauthorized(AuthFailure::Malformed);
-    }
-    let token = match bearer(request.headers.get(AUTHORIZATION)) {
-        Ok(token) => token,
+    let credential = match prepared.credential {
+        Ok(hash) => hash,
         Err(failure) => return unauthorized(failure),
     };
     let delay = state.settings.revocation_delay;
-    let key: Caller = match state.keys.authenticate(token, now, delay) {
+    let key: Caller = match state.keys.authenticate(&credential, now, delay) {
         Ok(id) => match state.keys.get(&id) {
             Some(info) => {
                 outcome.key_prefix = Some(info.prefix.clone());
@@ -405,7 +434,7 @@ fn authorized(
         },
     };
     let scope = idempotency.map(|k| (key.id, request.method.to_string(), request.path.clone(), k));
-    let fingerprint = fingerprint(&request.body);
+    let fingerprint = prepared.fingerprint.unwrap_or_default();
     if let Some(stored) = scope.as_ref().and_then(|s| state.idempotency.get(s)) {
         if stored.fingerprint != fingerprint {
             return MockResponse::error(

@@ -126,7 +126,9 @@ pub(crate) fn handle(
         (&Method::GET, ["requests"]) => Ok(MockResponse::json(200, data_body(&state.journal))),
         (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults))),
         (&Method::POST, ["faults"]) => body::<Fault>(request).map(|fault| {
-            let fault = fault.clone().with_probability(fault.probability);
+            // Clamp the chance to 0..=1.
+            let probability = fault.probability;
+            let fault = fault.with_probability(probability);
             state.faults.push(fault.clone());
             MockResponse::json(201, data_body(&fault))
         }),
