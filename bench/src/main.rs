@@ -6,6 +6,7 @@
 //! cargo build --release -p paperlink-mock -p paperlink-bench
 //! target/release/paperlink-bench            # full run (a few minutes)
 //! target/release/paperlink-bench --quick    # smoke run (CI)
+//! target/release/paperlink-bench sdk http   # only some scenarios: http start sdk pagination memory load
 //! ```
 //!
 //! HTTP throughput uses `wrk` when it is on PATH (Debian package `wrk`) and the built-in load
@@ -495,11 +496,26 @@ async fn main() -> Result<(), BoxError> {
     );
     println!("| measurement | ours | baseline | ratio | notes |");
     println!("|---|---|---|---|---|");
-    http_throughput(&plan).await?;
-    start_time(&plan).await?;
-    sdk_overhead(&plan).await?;
-    pagination(&plan).await?;
-    memory(&plan).await?;
-    load_with_faults(&plan).await?;
+    // Scenario names on the command line pick a subset: http start sdk pagination memory load.
+    let chosen: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let run = |name: &str| chosen.is_empty() || chosen.iter().any(|c| c == name);
+    if run("http") {
+        http_throughput(&plan).await?;
+    }
+    if run("start") {
+        start_time(&plan).await?;
+    }
+    if run("sdk") {
+        sdk_overhead(&plan).await?;
+    }
+    if run("pagination") {
+        pagination(&plan).await?;
+    }
+    if run("memory") {
+        memory(&plan).await?;
+    }
+    if run("load") {
+        load_with_faults(&plan).await?;
+    }
     Ok(())
 }
