@@ -497,7 +497,10 @@ async fn main() -> Result<(), BoxError> {
     println!("| measurement | ours | baseline | ratio | notes |");
     println!("|---|---|---|---|---|");
     // Scenario names on the command line pick a subset: http start sdk pagination memory load.
-    let chosen: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let run = |name: &str| chosen.is_empty() || chosen.iter().any(|c| c == name);
     if run("http") {
         http_throughput(&plan).await?;

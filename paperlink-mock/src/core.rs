@@ -209,7 +209,7 @@ impl MockCore {
     pub fn handle(&self, request: &MockRequest) -> MockResponse {
         // What needs no state is worked out before taking the lock, so that the lock is held
         // only for the state's own work.
-        let prepared = Prepared::new(request);
+        let mut prepared = Prepared::new(request);
         let mut record = RequestRecord {
             method: request.method.to_string(),
             path: request.path.clone(),
@@ -234,7 +234,7 @@ impl MockCore {
                 .header("www-authenticate", "Bearer")
             }
         } else {
-            api(&mut state, request, &prepared, now, &mut outcome)
+            api(&mut state, request, &mut prepared, now, &mut outcome)
         };
         let mut response = self.persist(&mut state, response);
         record.status = response.status;
@@ -280,6 +280,8 @@ struct Prepared {
     credential: Result<[u8; 32], AuthFailure>,
     /// The body's identity, for writes that carry an `Idempotency-Key`.
     fingerprint: Option<[u8; 32]>,
+    /// A create or update body, checked.
+    write: Option<Result<routes::products::Write, MockResponse>>,
 }
 
 impl Prepared {
@@ -290,28 +292,32 @@ impl Prepared {
             (_, Some(_)) => Err(AuthFailure::Malformed),
             (first, None) => bearer(first).map(hash_token),
         };
+        let checked = route(&request.path)
+            .and_then(|(route, _)| routes::products::check_write(request, &route));
+        let (write, object) = match checked {
+            Some((write, object)) => (Some(write), object),
+            None => (None, None),
+        };
         let keyed_write =
             request.method != Method::GET && request.headers.contains_key("idempotency-key");
+        let fingerprint = keyed_write.then(|| match &object {
+            // Keys in order, each value as its exact text: 120.10 and 120.1 are different bodies.
+            Some(object) => Sha256::digest(serde_json::to_vec(object).unwrap_or_default()).into(),
+            None => Sha256::digest(&request.body).into(),
+        });
         Self {
             request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
                 .into_uuid()
                 .to_string(),
             credential,
-            fingerprint: keyed_write.then(|| fingerprint(&request.body)),
+            fingerprint,
+            write,
         }
     }
 }
 
 fn unauthorized(failure: AuthFailure) -> MockResponse {
     MockResponse::error(401, "unauthorized", failure.message()).header("www-authenticate", "Bearer")
-}
-
-/// A body's identity for idempotency: canonical JSON when it parses, else the raw bytes.
-fn fingerprint(body: &[u8]) -> [u8; 32] {
-    match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(value) => Sha256::digest(serde_json::to_vec(&value).unwrap_or_default()).into(),
-        Err(_) => Sha256::digest(body).into(),
-    }
 }
 
 fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
@@ -333,7 +339,7 @@ fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
 fn api(
     state: &mut State,
     request: &MockRequest,
-    prepared: &Prepared,
+    prepared: &mut Prepared,
     now: OffsetDateTime,
     outcome: &mut Outcome,
 ) -> MockResponse {
@@ -368,7 +374,7 @@ fn api(
 fn authorized(
     state: &mut State,
     request: &MockRequest,
-    prepared: &Prepared,
+    prepared: &mut Prepared,
     route: Route<'_>,
     now: OffsetDateTime,
     outcome: &mut Outcome,
@@ -450,7 +456,8 @@ fn authorized(
         }
         return replay;
     }
-    let response = routes::products::handle(state, request, route, &key, now);
+    let response =
+        routes::products::handle(state, request, route, &key, prepared.write.take(), now);
     if let Some(scope) = scope.filter(|_| (200..300).contains(&response.status)) {
         let stored = IdempotentResponse {
             fingerprint,

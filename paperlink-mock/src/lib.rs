@@ -139,7 +139,7 @@
 //! | Non-JSON body / over 1 MiB | 415 `unsupported_media_type` / 413 `payload_too_large` |
 //! | Duplicate SKU | 409 `sku_conflict`, per (team, mode), archived products included, compared case-sensitively after trimming |
 //! | Rate limit | sliding window per key, 60 per 60 s of mock time; `X-RateLimit-Limit/Remaining/Reset` (Unix seconds) on every authenticated response; 429 `rate_limit_exceeded` + `Retry-After`. A 403 does not count |
-//! | Idempotency-Key | POST, PATCH, DELETE; scoped to (key, method, path); kept 24 h of mock time; same body (compared as canonical JSON) replays the first 2xx with `Idempotent-Replayed: true`; different body 409 `idempotency_key_reused`; errors are not stored, so a failed call can be retried with the same key |
+//! | Idempotency-Key | POST, PATCH, DELETE; scoped to (key, method, path); kept 24 h of mock time; same body (the same fields with the same value text; key order and spacing do not matter, `120.1` is not `120.10`) replays the first 2xx with `Idempotent-Replayed: true`; different body 409 `idempotency_key_reused`; errors are not stored, so a failed call can be retried with the same key |
 //! | Ordering and cursors | newest first, ties by id descending; `nextCursor` = last id when `hasMore`, else `null`; an unknown or foreign `after` is 400 |
 //! | Non-UUID id | 404 `product_not_found` |
 //! | Create | 201 + `Location: /api/v1/products/{id}`; `type` defaults to `SERVICES`, `unitOfMeasure` to `unit` |

@@ -258,7 +258,7 @@ impl ProductInput {
 }
 
 /// Parses a JSON object body into raw fields, or a validation error naming the body.
-pub(crate) fn parse_object(body: &[u8]) -> Result<BTreeMap<String, Box<RawValue>>, FieldError> {
+pub(crate) fn parse_object(body: &[u8]) -> Result<Object, FieldError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| FieldError::new("body", "must be UTF-8 encoded JSON"))?;
     if text.trim().is_empty() {
@@ -273,7 +273,7 @@ pub(crate) fn parse_object(body: &[u8]) -> Result<BTreeMap<String, Box<RawValue>
         .map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))
 }
 
-fn field<'a>(body: &'a BTreeMap<String, Box<RawValue>>, name: &str) -> Field<&'a str> {
+fn field<'a>(body: &'a Object, name: &str) -> Field<&'a str> {
     match body.get(name).map(|raw| raw.get()) {
         None => Field::Absent,
         Some("null") => Field::Null,
@@ -335,16 +335,27 @@ fn number(
     }
 }
 
+/// A request body parsed as a JSON object, each value kept as its exact text.
+pub(crate) type Object = BTreeMap<String, Box<RawValue>>;
+
 /// Validates a create (`required`) or update body into a [`ProductInput`].
 pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput, Vec<FieldError>> {
     let object = parse_object(body).map_err(|e| vec![e])?;
+    product_fields(&object, required)
+}
+
+/// Validates the fields of a parsed body.
+pub(crate) fn product_fields(
+    object: &Object,
+    required: bool,
+) -> Result<ProductInput, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut input = ProductInput::default();
     let not_null = |name: &str, errors: &mut Vec<FieldError>| {
         errors.push(FieldError::new(name, "must not be null"));
     };
 
-    match field(&object, "name") {
+    match field(object, "name") {
         Field::Absent if required => errors.push(FieldError::new("name", "is required")),
         Field::Absent => {}
         Field::Null => not_null("name", &mut errors),
@@ -358,13 +369,13 @@ pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput,
             }
         }
     }
-    match field(&object, "unitPrice") {
+    match field(object, "unitPrice") {
         Field::Absent if required => errors.push(FieldError::new("unitPrice", "is required")),
         Field::Absent => {}
         Field::Null => not_null("unitPrice", &mut errors),
         Field::Value(raw) => input.unit_price = number("unitPrice", raw, None, &mut errors),
     }
-    match field(&object, "currency") {
+    match field(object, "currency") {
         Field::Absent if required => errors.push(FieldError::new("currency", "is required")),
         Field::Absent => {}
         Field::Null => not_null("currency", &mut errors),
@@ -381,7 +392,7 @@ pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput,
             }
         }
     }
-    match field(&object, "description") {
+    match field(object, "description") {
         Field::Absent => {}
         Field::Null => input.description = Some(None),
         Field::Value(raw) => {
@@ -390,7 +401,7 @@ pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput,
             }
         }
     }
-    match field(&object, "sku") {
+    match field(object, "sku") {
         Field::Absent => {}
         Field::Null => input.sku = Some(None),
         Field::Value(raw) => {
@@ -406,7 +417,7 @@ pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput,
             }
         }
     }
-    match field(&object, "taxRate") {
+    match field(object, "taxRate") {
         Field::Absent => {}
         Field::Null => input.tax_rate = Some(None),
         Field::Value(raw) => {
@@ -419,7 +430,7 @@ pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput,
         ("type", &mut input.product_type),
         ("unitOfMeasure", &mut input.unit_of_measure),
     ] {
-        match field(&object, wire) {
+        match field(object, wire) {
             Field::Absent => {}
             Field::Null => not_null(wire, &mut errors),
             Field::Value(raw) => *slot = string(wire, raw, MAX_SHORT, &mut errors),
@@ -443,7 +454,11 @@ pub(crate) struct NewProduct {
 
 /// Validates a create body.
 pub(crate) fn create_input(body: &[u8]) -> Result<NewProduct, Vec<FieldError>> {
-    let mut rest = product_input(body, true)?;
+    new_product(product_input(body, true)?)
+}
+
+/// Splits the required fields off a validated create body.
+pub(crate) fn new_product(mut rest: ProductInput) -> Result<NewProduct, Vec<FieldError>> {
     match (
         rest.name.take(),
         rest.unit_price.take(),

@@ -273,6 +273,10 @@ both_doors! {
         assert_eq!((replay.status, replay.text.as_str(), replay.header("idempotent-replayed")), (201, first.text.as_str(), Some("true")));
         assert_eq!(replay.header("location"), first.header("location"));
         assert_ne!(replay.header("x-request-id"), first.header("x-request-id"));
+        let reordered = send(m.rw(), "k1", r#"{ "sku":"WD-001", "currency":"USD","taxRate":20.0,"name":"Web Design","unitPrice":120.10 }"#).await;
+        assert_eq!((reordered.status, reordered.header("idempotent-replayed")), (201, Some("true")), "key order and spacing do not matter");
+        let other_text = send(m.rw(), "k1", r#"{"name":"Web Design","unitPrice":120.1,"currency":"USD","sku":"WD-001","taxRate":20.0}"#).await;
+        assert_eq!(other_text.status, 409, "120.1 is not the body that was sent as 120.10");
         let reused = send(m.rw(), "k1", r#"{"name":"Other","unitPrice":1,"currency":"EUR"}"#).await;
         assert_eq!((reused.status, reused.code().as_deref()), (409, Some("idempotency_key_reused")));
         // Scoped per API key: another key with the same Idempotency-Key is a new request.

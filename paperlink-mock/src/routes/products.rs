@@ -18,21 +18,63 @@ pub const DEFAULT_LIMIT: usize = 20;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 100;
 
+/// A create or update body, checked (size, content type, fields) before the state is locked.
+pub(crate) enum Write {
+    New(wire::NewProduct),
+    Update(wire::ProductInput),
+}
+
+/// Checks the body of `POST /products` or `PATCH /products/{id}` (`None` for other requests),
+/// parsing it once; the parsed object also gives the idempotency fingerprint.
+pub(crate) fn check_write(
+    request: &MockRequest,
+    route: &Route<'_>,
+) -> Option<(Result<Write, MockResponse>, Option<wire::Object>)> {
+    let create = match (route, &request.method) {
+        (Route::Products, &Method::POST) => true,
+        (Route::Product(_), &Method::PATCH) => false,
+        _ => return None,
+    };
+    if let Some(problem) = json_body_problem(request) {
+        return Some((Err(problem), None));
+    }
+    let object = match wire::parse_object(&request.body) {
+        Ok(object) => object,
+        Err(error) => return Some((Err(MockResponse::invalid(vec![error])), None)),
+    };
+    let checked = wire::product_fields(&object, create)
+        .and_then(|input| {
+            if create {
+                wire::new_product(input).map(Write::New)
+            } else {
+                Ok(Write::Update(input))
+            }
+        })
+        .map_err(MockResponse::invalid);
+    Some((checked, Some(object)))
+}
+
 pub(crate) fn handle(
     state: &mut State,
     request: &MockRequest,
     route: Route<'_>,
     key: &Caller,
+    write: Option<Result<Write, MockResponse>>,
     now: OffsetDateTime,
 ) -> MockResponse {
-    match (route, &request.method) {
-        (Route::Products, &Method::GET) => {
+    let body = || MockResponse::invalid(vec![FieldError::new("body", "must be a JSON object")]);
+    match (route, &request.method, write) {
+        (Route::Products, &Method::GET, _) => {
             list(state, key, request.query.as_deref().unwrap_or_default())
         }
-        (Route::Products, &Method::POST) => create(state, key, request, now),
-        (Route::Product(id), &Method::GET) => get(state, key, id),
-        (Route::Product(id), &Method::PATCH) => update(state, key, id, request, now),
-        (Route::Product(id), &Method::DELETE) => delete(state, key, id, now),
+        (Route::Products, &Method::POST, Some(Ok(Write::New(new)))) => create(state, key, new, now),
+        (Route::Product(id), &Method::GET, _) => get(state, key, id),
+        (Route::Product(id), &Method::PATCH, Some(Ok(Write::Update(input)))) => {
+            update(state, key, id, input, now)
+        }
+        (_, &Method::POST | &Method::PATCH, Some(Err(problem))) => problem,
+        (_, &Method::POST | &Method::PATCH, _) => body(),
+        (Route::Product(id), &Method::DELETE, _) => delete(state, key, id, now),
         _ => MockResponse::error(
             405,
             "method_not_allowed",
@@ -159,16 +201,9 @@ fn get(state: &mut State, key: &Caller, id: &str) -> MockResponse {
 fn create(
     state: &mut State,
     key: &Caller,
-    request: &MockRequest,
+    new: wire::NewProduct,
     now: OffsetDateTime,
 ) -> MockResponse {
-    if let Some(problem) = json_body_problem(request) {
-        return problem;
-    }
-    let new = match wire::create_input(&request.body) {
-        Ok(new) => new,
-        Err(details) => return MockResponse::invalid(details),
-    };
     let id = state.uuid();
     let defaults = (
         state.settings.default_type.clone(),
@@ -188,16 +223,9 @@ fn update(
     state: &mut State,
     key: &Caller,
     id: &str,
-    request: &MockRequest,
+    input: wire::ProductInput,
     now: OffsetDateTime,
 ) -> MockResponse {
-    if let Some(problem) = json_body_problem(request) {
-        return problem;
-    }
-    let input = match wire::product_input(&request.body, false) {
-        Ok(input) => input,
-        Err(details) => return MockResponse::invalid(details),
-    };
     let Some(id) = wire::uuid(id) else {
         return not_found();
     };
