@@ -48,7 +48,8 @@ both_doors! {
         assert!(before.data().as_array().unwrap().iter().all(|k| k["lastUsedAt"].is_null()));
         assert_eq!(m.get("/products", &m.ro()).await.status, 200);
         let after = m.admin("GET", "/keys", None).await;
-        let used: Vec<&Value> = after.data().as_array().unwrap().iter().filter(|k| !k["lastUsedAt"].is_null()).cloned().collect::<Vec<_>>().leak().iter().collect();
+        let keys = after.data();
+        let used: Vec<&Value> = keys.as_array().unwrap().iter().filter(|k| !k["lastUsedAt"].is_null()).collect();
         assert_eq!(used.len(), 1);
         assert_eq!(used[0]["scope"], "READ_ONLY");
         assert_eq!(used[0]["prefix"].as_str().unwrap(), &m.ro()[..11]);
@@ -257,14 +258,15 @@ both_doors! {
 both_doors! {
     async fn idempotency_keys_replay_refuse_reuse_and_expire(door) {
         let m = Http::start(door, builder()).await;
-        let send = |token: String, key: &'static str, body: &'static str| {
+        let send = |token: String, key: &'static str, body: &str| {
+            let body = body.to_owned();
             let headers = vec![
                 ("authorization".to_owned(), format!("Bearer {token}")),
                 ("content-type".to_owned(), "application/json".to_owned()),
                 ("idempotency-key".to_owned(), key.to_owned()),
             ];
             let m = &m;
-            async move { m.raw("POST", "/api/v1/products", &headers, Some(body.as_bytes().to_vec())).await }
+            async move { m.raw("POST", "/api/v1/products", &headers, Some(body.into_bytes())).await }
         };
         let first = send(m.rw(), "k1", WEB).await;
         assert_eq!(first.status, 201);
@@ -283,7 +285,7 @@ both_doors! {
         let other_key = send(m.live(), "k1", WEB).await;
         assert_eq!((other_key.status, other_key.header("idempotent-replayed")), (201, None));
         // Errors are not stored: fixing the conflict and retrying with the same key works.
-        let conflict = send(m.rw(), "k2", &*Box::leak(WEB.replace("Web Design", "Dup").into_boxed_str())).await;
+        let conflict = send(m.rw(), "k2", &WEB.replace("Web Design", "Dup")).await;
         assert_eq!(conflict.status, 409);
         // Kept 24 hours of mock time.
         m.advance(24 * 3600).await;
