@@ -25,6 +25,15 @@ fn seed(i: usize) -> SeedProduct {
         .created_at(t0() + Duration::from_secs(i as u64))
 }
 
+/// A mock with `n` Test products, one second apart (the newest last).
+async fn seeded_mock(n: usize) -> paperlink_mock::PaperlinkMock {
+    let mut builder = builder();
+    for i in 0..n {
+        builder = builder.product(KeyMode::Test, seed(i));
+    }
+    builder.start().await.unwrap()
+}
+
 fn header(request: &wiremock::Request, name: &str) -> Option<String> {
     request
         .headers
@@ -197,11 +206,7 @@ async fn without_retries_a_post_is_sent_once_and_never_past_the_limit() {
 
 #[tokio::test]
 async fn pagination_follows_the_exact_cursor_sequence() {
-    let mut b = builder();
-    for i in 0..5 {
-        b = b.product(KeyMode::Test, seed(i));
-    }
-    let mock = b.start().await.unwrap();
+    let mock = seeded_mock(5).await;
     let client = client(&mock, KeyMode::Test, KeyScope::ReadOnly);
     let names: Vec<String> = client
         .products()
@@ -234,11 +239,7 @@ async fn pagination_follows_the_exact_cursor_sequence() {
 
 #[tokio::test]
 async fn a_thousand_products_stream_across_pages_each_seen_once() {
-    let mut b = builder();
-    for i in 0..1_000 {
-        b = b.product(KeyMode::Test, seed(i));
-    }
-    let mock = b.start().await.unwrap();
+    let mock = seeded_mock(1_000).await;
     let client = client(&mock, KeyMode::Test, KeyScope::ReadOnly);
     let all: Vec<_> = client
         .products()
@@ -420,11 +421,7 @@ async fn live_and_test_clients_see_only_their_own_products() {
 
 #[tokio::test]
 async fn a_key_revoked_mid_stream_ends_the_stream_with_unauthorized() {
-    let mut b = builder();
-    for i in 0..50 {
-        b = b.product(KeyMode::Test, seed(i));
-    }
-    let mock = b.start().await.unwrap();
+    let mock = seeded_mock(50).await;
     let key = mock.create_key("reporting", KeyMode::Test, KeyScope::ReadOnly);
     let client = client_for(&mock.base_url(), key.token.clone());
     let mut stream = Box::pin(
