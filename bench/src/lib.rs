@@ -91,14 +91,16 @@ impl Drop for Standalone {
 pub fn inject_create_faults(mock: &Standalone, rate: f64) -> Result<(), BoxError> {
     let each = rate / 3.0;
     let path = "/api/v1/products";
-    let mut dropped = Fault::fail_next("POST", path, u32::MAX, 0, None).with_probability(each);
-    dropped.kind = FaultKind::DropConnection;
-    dropped.times = None;
-    for fault in [
-        Fault::fail_next("POST", path, u32::MAX, 503, None).with_probability(each),
-        Fault::fail_next("POST", path, u32::MAX, 429, Some(0)).with_probability(each),
-        dropped,
+    let status = |status, retry_after| FaultKind::Status {
+        status,
+        retry_after,
+    };
+    for kind in [
+        status(503, None),
+        status(429, Some(0)),
+        FaultKind::DropConnection,
     ] {
+        let fault = Fault::new("POST", path, kind).with_probability(each);
         let status = mock.admin(
             reqwest::Method::POST,
             "/faults",

@@ -156,6 +156,18 @@ fn one() -> f64 {
 }
 
 impl Fault {
+    /// A fault hitting every request with `method` to `path` (`*` matches one segment),
+    /// until limited with [`times`](Self::times) or [`with_probability`](Self::with_probability).
+    pub fn new(method: &str, path: &str, kind: FaultKind) -> Self {
+        Self {
+            method: Some(method.to_ascii_uppercase()),
+            path: path.to_owned(),
+            kind,
+            times: None,
+            probability: 1.0,
+        }
+    }
+
     /// The next `times` requests with `method` to `path` get `status` (no state changes).
     pub fn fail_next(
         method: &str,
@@ -164,29 +176,21 @@ impl Fault {
         status: u16,
         retry_after: Option<u64>,
     ) -> Self {
-        Self {
-            method: Some(method.to_ascii_uppercase()),
-            path: path.to_owned(),
-            kind: FaultKind::Status {
+        Self::new(
+            method,
+            path,
+            FaultKind::Status {
                 status,
                 retry_after,
             },
-            times: Some(times),
-            probability: 1.0,
-        }
+        )
+        .times(times)
     }
 
     /// Every request with `method` to `path` is answered after `delay`.
     pub fn delay(method: &str, path: &str, delay: Duration) -> Self {
-        Self {
-            method: Some(method.to_ascii_uppercase()),
-            path: path.to_owned(),
-            kind: FaultKind::Delay {
-                millis: u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            },
-            times: None,
-            probability: 1.0,
-        }
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        Self::new(method, path, FaultKind::Delay { millis })
     }
 
     /// This fault, hitting each matching request with `probability` (0.0 to 1.0).

@@ -516,8 +516,7 @@ async fn a_connection_dropped_after_the_write_is_retried_into_a_replay() {
     let running = tokio::spawn(server.serve(async {
         let _ = stopped.await;
     }));
-    let mut drop_once = Fault::fail_next("POST", "/api/v1/products", 1, 0, None);
-    drop_once.kind = FaultKind::DropConnection;
+    let drop_once = Fault::new("POST", "/api/v1/products", FaultKind::DropConnection).times(1);
     let admin = reqwest::Client::new();
     let fault = admin
         .post(base.replace("/api/v1", "/__admin/faults"))
