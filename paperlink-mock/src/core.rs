@@ -117,6 +117,7 @@ impl MockResponse {
 }
 
 /// What one request was resolved to.
+#[derive(Clone, Copy)]
 pub(crate) enum Route<'a> {
     OpenApi,
     Products,
@@ -175,13 +176,13 @@ impl MockCore {
     /// Makes the request's changes durable before its response goes out; if that fails the
     /// client gets a 503 and the write is not acknowledged.
     fn persist(&self, state: &mut State, response: MockResponse) -> MockResponse {
-        let Some(pending) = state.pending.as_mut().filter(|p| !p.is_empty()) else {
+        let (Some(store), Some(pending)) = (&self.store, state.pending.as_mut()) else {
             return response;
         };
+        if pending.is_empty() {
+            return response;
+        }
         let events = std::mem::take(pending);
-        let Some(store) = &self.store else {
-            return response;
-        };
         let written = store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -273,7 +274,9 @@ impl MockCore {
 }
 
 /// What can be known about a request without the state.
-struct Prepared {
+struct Prepared<'a> {
+    /// The API route and its methods, when the path is one.
+    route: Option<(Route<'a>, &'static [&'static str])>,
     /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
     request_id: String,
     /// The SHA-256 of the Bearer token, or why there is none.
@@ -284,16 +287,16 @@ struct Prepared {
     write: Option<Result<routes::products::Write, MockResponse>>,
 }
 
-impl Prepared {
-    fn new(request: &MockRequest) -> Self {
+impl<'a> Prepared<'a> {
+    fn new(request: &'a MockRequest) -> Self {
         let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
         let credential = match (authorization.next(), authorization.next()) {
             // Two Authorization headers are ambiguous credentials, never "the first one wins".
             (_, Some(_)) => Err(AuthFailure::Malformed),
             (first, None) => bearer(first).map(hash_token),
         };
-        let checked = route(&request.path)
-            .and_then(|(route, _)| routes::products::check_write(request, &route));
+        let route = route(&request.path);
+        let checked = route.and_then(|(route, _)| routes::products::check_write(request, &route));
         let (write, object) = match checked {
             Some((write, object)) => (Some(write), object),
             None => (None, None),
@@ -306,6 +309,7 @@ impl Prepared {
             None => Sha256::digest(&request.body).into(),
         });
         Self {
+            route,
             request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
                 .into_uuid()
                 .to_string(),
@@ -339,11 +343,11 @@ fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
 fn api(
     state: &mut State,
     request: &MockRequest,
-    prepared: &mut Prepared,
+    prepared: &mut Prepared<'_>,
     now: OffsetDateTime,
     outcome: &mut Outcome,
 ) -> MockResponse {
-    let Some((route, allowed)) = route(&request.path) else {
+    let Some((route, allowed)) = prepared.route else {
         return MockResponse::error(404, "not_found", "no such route");
     };
     if !allowed.contains(&request.method.as_str()) {
@@ -374,7 +378,7 @@ fn api(
 fn authorized(
     state: &mut State,
     request: &MockRequest,
-    prepared: &mut Prepared,
+    prepared: &mut Prepared<'_>,
     route: Route<'_>,
     now: OffsetDateTime,
     outcome: &mut Outcome,
