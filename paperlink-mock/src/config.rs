@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
+use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::core::MockCore;
 use crate::state::{Clock, RateLimitPolicy, Settings, State};
 use crate::store::Store;
@@ -340,7 +340,8 @@ impl PaperlinkMockBuilder {
             default_unit: self.default_unit.clone(),
             journal_capacity: self.journal_capacity,
         };
-        let start = self.start_time.unwrap_or_else(now_millis);
+        // The clock serves whole milliseconds whatever its start.
+        let start = self.start_time.unwrap_or_else(OffsetDateTime::now_utc);
         let clock = if self.system_clock {
             Clock::system(start)
         } else {
@@ -353,7 +354,6 @@ impl PaperlinkMockBuilder {
         let mut seeded = Vec::with_capacity(4);
         for mode in KeyMode::ALL {
             for scope in KeyScope::ALL {
-                let token = generate_token(&mut state.rng, mode);
                 let name = format!(
                     "{} {}",
                     if mode == KeyMode::Live {
@@ -374,22 +374,12 @@ impl PaperlinkMockBuilder {
                     team: DEFAULT_TEAM.to_owned(),
                     created_by: "owner".to_owned(),
                 };
-                let info = state.create_key(&token, spec);
-                seeded.push(SeededKey {
-                    info,
-                    token: SecretString::from(token),
-                });
+                let (info, token) = state.create_key(spec);
+                seeded.push(SeededKey { info, token });
             }
         }
         (state, seeded)
     }
-}
-
-/// Now, to the millisecond (what the API serves).
-fn now_millis() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-        .unwrap_or(now)
 }
 
 /// Picks a seeded key.

@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::auth::{KeyInfo, KeyMode, KeySpec};
+use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token};
 use crate::catalog::CatalogError;
 use crate::config::{MockError, SeedProduct};
 use crate::state::State;
@@ -14,13 +15,15 @@ use crate::store::Event;
 use crate::wire::{ProductRecord, ProductStatus, create_input};
 
 impl State {
-    /// Registers a key whose token the caller generated (only its hash is kept).
-    pub(crate) fn create_key(&mut self, token: &str, spec: KeySpec) -> KeyInfo {
+    /// Creates a key, as the dashboard does: the token is returned here, once, as a secret;
+    /// only its hash is kept.
+    pub(crate) fn create_key(&mut self, spec: KeySpec) -> (KeyInfo, SecretString) {
+        let token = generate_token(&mut self.rng, spec.mode);
         let id = self.uuid();
         let now = self.clock.now();
-        let info = self.keys.create(id, token, spec, now);
+        let info = self.keys.create(id, &token, spec, now);
         self.record_key(&id);
-        info
+        (info, SecretString::from(token))
     }
 
     fn record_key(&mut self, id: &Uuid) {

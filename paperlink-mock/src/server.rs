@@ -10,7 +10,7 @@ use uuid::Uuid;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
+use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::config::{
     DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct, SeededKey, find_seeded,
 };
@@ -153,22 +153,14 @@ impl PaperlinkMock {
         mode: KeyMode,
         scope: KeyScope,
     ) -> NewKey {
-        let mut state = self.core.lock();
-        let token = generate_token(&mut state.rng, mode);
-        let info = state.create_key(
-            &token,
-            KeySpec {
-                name: name.to_owned(),
-                mode,
-                scope,
-                team: team.to_owned(),
-                created_by: "owner".to_owned(),
-            },
-        );
-        NewKey {
-            info,
-            token: SecretString::from(token),
-        }
+        let (info, token) = self.core.lock().create_key(KeySpec {
+            name: name.to_owned(),
+            mode,
+            scope,
+            team: team.to_owned(),
+            created_by: "owner".to_owned(),
+        });
+        NewKey { info, token }
     }
 
     /// Revokes a key: it is refused on its next call (after the configured delay).

@@ -4,11 +4,12 @@
 use std::time::Duration;
 
 use http::Method;
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec, generate_token};
+use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::config::{DEFAULT_TEAM, MockError, SeedProduct};
 use crate::core::{MockRequest, MockResponse};
 use crate::state::{Fault, State};
@@ -172,22 +173,19 @@ fn create_key(state: &mut State, request: &MockRequest) -> Result<MockResponse, 
             "must not be blank",
         )]));
     }
-    let token = generate_token(&mut state.rng, spec.mode);
-    let info = state.create_key(
-        &token,
-        KeySpec {
-            name: spec.name,
-            mode: spec.mode,
-            scope: spec.scope,
-            team: spec.team.unwrap_or_else(|| DEFAULT_TEAM.to_owned()),
-            created_by: spec.created_by.unwrap_or_else(|| "owner".to_owned()),
-        },
-    );
+    let (info, token) = state.create_key(KeySpec {
+        name: spec.name,
+        mode: spec.mode,
+        scope: spec.scope,
+        team: spec.team.unwrap_or_else(|| DEFAULT_TEAM.to_owned()),
+        created_by: spec.created_by.unwrap_or_else(|| "owner".to_owned()),
+    });
     Ok(MockResponse::json(
         201,
         data_body(&CreatedKey {
             info: &info,
-            token: &token,
+            // The confirmation screen: the only time the token is shown.
+            token: token.expose_secret(),
         }),
     ))
 }
