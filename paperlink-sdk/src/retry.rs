@@ -140,18 +140,9 @@ impl RetryConfig {
 /// an idempotency key.
 pub(crate) fn is_retryable(error: &Error, method: &Method, idempotent: bool) -> bool {
     let safe = *method == Method::GET || *method == Method::HEAD;
-    if !safe && !idempotent {
-        return false;
-    }
-    match error {
-        Error::Transport(_) | Error::Timeout(_) | Error::RateLimited(_) => true,
-        Error::Server(api) => match api.status() {
-            502..=504 => true,
-            500 => safe,
-            _ => false,
-        },
-        _ => false,
-    }
+    // The failure class decides (`Error::is_retryable`); a 500 may have half-applied a write,
+    // so only reads retry it, and writes retry at all only with an idempotency key.
+    (safe || idempotent) && error.is_retryable() && (safe || error.status() != Some(500))
 }
 
 /// Parses a `Retry-After` value: delta-seconds or an HTTP date (a date in the past is zero).
