@@ -82,20 +82,62 @@ async fn bare_server(
     Ok((format!("http://{addr}/api/v1"), stop))
 }
 
-/// GET throughput with wrk when available, else the built-in generator.
-async fn get_load(
+/// The wrk script that sends each `POST /products` with its own `Idempotency-Key` and SKU.
+const CREATE_SCRIPT: &str = include_str!("../wrk/create.lua");
+
+/// The built-in generator's version of the same create request.
+fn create_request(
+    http: &reqwest::Client,
+    url: &str,
+    auth: &str,
+    c: usize,
+    i: usize,
+) -> reqwest::RequestBuilder {
+    let key = format!("bench-{c}-{i}");
+    http.post(url)
+        .header("authorization", auth)
+        .header("content-type", "application/json")
+        .header("idempotency-key", &key)
+        .body(format!(
+            r#"{{"name":"{key}","unitPrice":120.10,"currency":"USD","sku":"{key}"}}"#
+        ))
+}
+
+/// Throughput of `GET url` (or, with `create`, of unique-key `POST url`): wrk when available,
+/// else the built-in generator.
+async fn http_load(
     url: &str,
     auth: &str,
     seconds: u64,
+    create: bool,
 ) -> Result<(Throughput, &'static str), BoxError> {
-    if let Some(result) = wrk(url, auth, seconds, None)? {
+    let script = if create {
+        let path = std::env::temp_dir().join(format!("paperlink-bench-{}.lua", std::process::id()));
+        std::fs::write(&path, CREATE_SCRIPT)?;
+        Some(path)
+    } else {
+        None
+    };
+    let measured = wrk(url, auth, seconds, script.as_deref());
+    if let Some(path) = &script {
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(result) = measured? {
         return Ok((result, "wrk"));
     }
     let (url, auth) = (url.to_owned(), auth.to_owned());
-    let result = hammer(64, Duration::from_secs(seconds), 200, move |http, _, _| {
-        http.get(&url).header("authorization", &auth)
-    })
-    .await?;
+    let duration = Duration::from_secs(seconds);
+    let result = if create {
+        hammer(64, duration, 201, move |http, c, i| {
+            create_request(http, &url, &auth, c, i)
+        })
+        .await?
+    } else {
+        hammer(64, duration, 200, move |http, _, _| {
+            http.get(&url).header("authorization", &auth)
+        })
+        .await?
+    };
     Ok((result, "built-in"))
 }
 
@@ -104,7 +146,7 @@ fn wrk(
     url: &str,
     auth: &str,
     seconds: u64,
-    script: Option<&str>,
+    script: Option<&std::path::Path>,
 ) -> Result<Option<Throughput>, BoxError> {
     let mut command = Command::new("wrk");
     command.args([
@@ -116,7 +158,7 @@ fn wrk(
         &format!("Authorization: {auth}"),
     ]);
     if let Some(script) = script {
-        command.args(["-s", script]);
+        command.arg("-s").arg(script);
     }
     let output = match command.arg(url).stderr(Stdio::null()).output() {
         Ok(output) => output,
@@ -172,8 +214,10 @@ fn row(name: &str, ours: &Throughput, base: &Throughput, tool: &str) {
 }
 
 async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
+    // As the `paperlink-mock` binary runs: real time, no rate limit for the load.
     let mut builder = PaperlinkMock::builder()
         .no_rate_limit()
+        .system_clock()
         .journal_capacity(10_000);
     for i in 0..40 {
         builder = builder.product(
@@ -199,46 +243,35 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     let body = sample.bytes().await?.to_vec();
     let (bare_url, _stop) = bare_server(200, body, headers.clone()).await?;
 
-    let (base, tool) = get_load(
+    let (base, tool) = http_load(
         &format!("{bare_url}/products?limit=20"),
         &auth,
         plan.http_seconds,
+        false,
     )
     .await?;
-    let (ours, _) = get_load(&url, &auth, plan.http_seconds).await?;
+    let (ours, _) = http_load(&url, &auth, plan.http_seconds, false).await?;
     row("GET /products?limit=20, 64 connections", &ours, &base, tool);
 
-    let create = |http: &reqwest::Client, base: &str, auth: &str, c: usize, i: usize| {
-        let key = format!("bench-{c}-{i}");
-        http.post(format!("{base}/products"))
-            .header("authorization", auth)
-            .header("content-type", "application/json")
-            .header("idempotency-key", &key)
-            .body(format!(
-                r#"{{"name":"{key}","unitPrice":120.10,"currency":"USD","sku":"{key}"}}"#
-            ))
-    };
-    let sample = create(&reqwest::Client::new(), &mock.base_url, &auth, 999, 0)
+    let create_url = format!("{}/products", mock.base_url);
+    let sample = create_request(&reqwest::Client::new(), &create_url, &auth, 999, 0)
         .send()
         .await?;
     let body = sample.bytes().await?.to_vec();
     let (bare_post, _stop_post) = bare_server(201, body, headers).await?;
-    let duration = Duration::from_secs(plan.http_seconds);
-    let (a1, a2) = (bare_post.clone(), auth.clone());
-    let base = hammer(64, duration, 201, move |http, c, i| {
-        create(http, &a1, &a2, c, i)
-    })
+    let (base, tool) = http_load(
+        &format!("{bare_post}/products"),
+        &auth,
+        plan.http_seconds,
+        true,
+    )
     .await?;
-    let (b1, b2) = (mock.base_url.clone(), auth.clone());
-    let ours = hammer(64, duration, 201, move |http, c, i| {
-        create(http, &b1, &b2, c, i)
-    })
-    .await?;
+    let (ours, _) = http_load(&create_url, &auth, plan.http_seconds, true).await?;
     row(
         "POST /products with Idempotency-Key, 64 connections",
         &ours,
         &base,
-        "built-in",
+        tool,
     );
     Ok(())
 }
