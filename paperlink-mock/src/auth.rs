@@ -1,7 +1,7 @@
 //! API keys as the dashboard manages them: creation (the token is returned once and only its
 //! SHA-256 hash is kept), revocation, and `Authorization: Bearer` checks in constant time.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::time::Duration;
 
 use http::HeaderValue;

@@ -2,7 +2,9 @@
 //! keyset pagination in O(log n), and the SKU index.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 use std::ops::Bound;
 
 use serde_json::value::RawValue;
@@ -33,11 +35,26 @@ pub(crate) enum CatalogError {
     SkuTaken,
 }
 
+/// A product and its JSON, made once per change so that reads only copy bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Stored {
+    pub(crate) record: ProductRecord,
+    pub(crate) json: Box<RawValue>,
+}
+
+impl Stored {
+    fn new(record: ProductRecord) -> Self {
+        // Serialising a record cannot fail (strings, numbers kept as JSON text, timestamps).
+        let json = serde_json::value::to_raw_value(&record).unwrap_or_default();
+        Self { record, json }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Catalog {
-    products: HashMap<Uuid, ProductRecord>,
-    /// Each product's JSON, made once per change so reads only copy bytes.
-    json: HashMap<Uuid, Box<RawValue>>,
+    /// Boxed, so that growing the table moves pointers, not products: a large catalog grows
+    /// without a long pause.
+    products: HashMap<Uuid, Box<Stored>>,
     all: BTreeSet<SortKey>,
     active: BTreeSet<SortKey>,
     archived: BTreeSet<SortKey>,
@@ -53,7 +70,7 @@ pub(crate) struct Listing<'a> {
 impl Catalog {
     /// A product's JSON.
     pub(crate) fn json(&self, id: &Uuid) -> Option<&RawValue> {
-        self.json.get(id).map(|j| &**j)
+        self.products.get(id).map(|p| &*p.json)
     }
 
     pub(crate) fn contains(&self, id: &Uuid) -> bool {
@@ -64,7 +81,7 @@ impl Catalog {
     pub(crate) fn snapshot(&self) -> Vec<ProductRecord> {
         self.all
             .iter()
-            .filter_map(|(_, Reverse(id))| self.products.get(id).cloned())
+            .filter_map(|(_, Reverse(id))| self.products.get(id).map(|p| p.record.clone()))
             .collect()
     }
 
@@ -83,7 +100,7 @@ impl Catalog {
             Filter::All => &self.all,
         };
         let start = match after.and_then(|id| self.products.get(id)) {
-            Some(p) => Bound::Excluded(sort_key(p)),
+            Some(p) => Bound::Excluded(sort_key(&p.record)),
             None => Bound::Unbounded,
         };
         let mut keys = index.range((start, Bound::Unbounded));
@@ -109,7 +126,7 @@ impl Catalog {
         new: NewProduct,
         now: OffsetDateTime,
         defaults: (&str, &str),
-    ) -> Result<ProductRecord, CatalogError> {
+    ) -> Result<&Stored, CatalogError> {
         let NewProduct {
             name,
             unit_price,
@@ -120,7 +137,7 @@ impl Catalog {
         if sku.as_deref().is_some_and(|s| self.sku_owner(s).is_some()) {
             return Err(CatalogError::SkuTaken);
         }
-        let record = ProductRecord {
+        Ok(self.insert(ProductRecord {
             id,
             name,
             unit_price,
@@ -135,16 +152,13 @@ impl Catalog {
             status: ProductStatus::Active,
             created_at: now,
             updated_at: now,
-        };
-        self.insert(record.clone());
-        Ok(record)
+        }))
     }
 
     /// Inserts a record as is (seeding and restoring state), replacing one with the same id.
-    pub(crate) fn insert(&mut self, record: ProductRecord) {
+    pub(crate) fn insert(&mut self, record: ProductRecord) -> &Stored {
         if let Some(old) = self.products.remove(&record.id) {
-            self.unindex(&old);
-            self.json.remove(&record.id);
+            self.unindex(&old.record);
         }
         let key = sort_key(&record);
         self.all.insert(key);
@@ -152,13 +166,10 @@ impl Catalog {
         if let Some(sku) = &record.sku {
             self.skus.insert(sku_key(sku).to_owned(), record.id);
         }
-        if let Some(json) = serde_json::to_string(&record)
-            .ok()
-            .and_then(|j| RawValue::from_string(j).ok())
-        {
-            self.json.insert(record.id, json);
-        }
-        self.products.insert(record.id, record);
+        self.products
+            .entry(record.id)
+            .insert_entry(Box::new(Stored::new(record)))
+            .into_mut()
     }
 
     fn unindex(&mut self, record: &ProductRecord) {
@@ -179,10 +190,14 @@ impl Catalog {
         id: &Uuid,
         input: ProductInput,
         now: OffsetDateTime,
-    ) -> Result<ProductRecord, CatalogError> {
-        let current = self.products.get(id).ok_or(CatalogError::NotFound)?;
+    ) -> Result<&Stored, CatalogError> {
+        let current = &self.products.get(id).ok_or(CatalogError::NotFound)?.record;
         if input.is_empty() {
-            return Ok(current.clone());
+            return self
+                .products
+                .get(id)
+                .map(|p| &**p)
+                .ok_or(CatalogError::NotFound);
         }
         if let Some(Some(sku)) = &input.sku {
             if self.sku_owner(sku).is_some_and(|owner| owner != *id) {
@@ -215,8 +230,7 @@ impl Catalog {
             next.unit_of_measure = v;
         }
         next.updated_at = now;
-        self.insert(next.clone());
-        Ok(next)
+        Ok(self.insert(next))
     }
 
     /// Archives a product; archiving an archived product changes nothing.
@@ -224,16 +238,19 @@ impl Catalog {
         &mut self,
         id: &Uuid,
         now: OffsetDateTime,
-    ) -> Result<ProductRecord, CatalogError> {
-        let current = self.products.get(id).ok_or(CatalogError::NotFound)?;
+    ) -> Result<&Stored, CatalogError> {
+        let current = &self.products.get(id).ok_or(CatalogError::NotFound)?.record;
         if current.status == ProductStatus::Archived {
-            return Ok(current.clone());
+            return self
+                .products
+                .get(id)
+                .map(|p| &**p)
+                .ok_or(CatalogError::NotFound);
         }
         let mut next = current.clone();
         next.status = ProductStatus::Archived;
         next.updated_at = now;
-        self.insert(next.clone());
-        Ok(next)
+        Ok(self.insert(next))
     }
 }
 
@@ -268,6 +285,7 @@ mod tests {
                     DEFAULTS,
                 )
                 .expect("created")
+                .record
                 .id
             })
             .collect();
@@ -311,13 +329,18 @@ mod tests {
                 at(0),
                 DEFAULTS,
             )
-            .expect("created");
-        let archived = c.archive(&p.id, at(5)).expect("archived");
+            .expect("created")
+            .record
+            .id;
+        let archived = &c.archive(&p, at(5)).expect("archived").record;
         assert_eq!(
             (archived.status, archived.updated_at),
             (ProductStatus::Archived, at(5))
         );
-        assert_eq!(c.archive(&p.id, at(9)).expect("again").updated_at, at(5));
+        assert_eq!(
+            c.archive(&p, at(9)).expect("again").record.updated_at,
+            at(5)
+        );
         assert!(c.list(Filter::Active, 10, None).items.is_empty());
         assert_eq!(c.list(Filter::Archived, 10, None).items.len(), 1);
         assert_eq!(
@@ -337,25 +360,29 @@ mod tests {
         let mut c = Catalog::default();
         let a = c
             .create(Uuid::from_u128(1), input("a", Some("A")), at(0), DEFAULTS)
-            .expect("a");
+            .expect("a")
+            .record
+            .id;
         let b = c
             .create(Uuid::from_u128(2), input("b", Some("B")), at(0), DEFAULTS)
-            .expect("b");
+            .expect("b")
+            .record
+            .id;
         let to_a = product_input(br#"{"sku":"A"}"#, false).expect("valid");
         assert_eq!(
-            c.update(&b.id, to_a.clone(), at(1)).err(),
+            c.update(&b, to_a.clone(), at(1)).err(),
             Some(CatalogError::SkuTaken)
         );
         let clear = product_input(br#"{"sku":null,"unitPrice":2.10}"#, false).expect("valid");
-        let cleared = c.update(&a.id, clear, at(2)).expect("cleared");
+        let cleared = &c.update(&a, clear, at(2)).expect("cleared").record;
         assert_eq!(
-            (cleared.sku, cleared.unit_price),
+            (cleared.sku.clone(), cleared.unit_price.clone()),
             (None, Number::parse("2.10").expect("n"))
         );
-        assert!(c.update(&b.id, to_a, at(3)).is_ok());
+        assert!(c.update(&b, to_a, at(3)).is_ok());
         let empty = product_input(b"{}", false).expect("valid");
         assert_eq!(
-            c.update(&b.id, empty, at(9)).expect("same").updated_at,
+            c.update(&b, empty, at(9)).expect("same").record.updated_at,
             at(3)
         );
     }

@@ -69,29 +69,30 @@ impl State {
             self.settings.default_unit.clone(),
         );
         let catalog = self.catalog(team, mode);
-        let product = catalog
+        let stored = catalog
             .create(id, new, created, (&defaults.0, &defaults.1))
             .map_err(|e| match e {
                 CatalogError::SkuTaken => MockError::SkuConflict,
                 CatalogError::NotFound => MockError::InvalidProduct(Vec::new()),
             })?;
-        let product = if seed.status == Some(ProductStatus::Archived) {
+        let stored = if seed.status == Some(ProductStatus::Archived) {
             catalog
                 .archive(&id, created)
                 .map_err(|_| MockError::InvalidProduct(Vec::new()))?
         } else {
-            product
+            stored
         };
-        self.record_product(team, mode, &product);
+        let product = stored.record.clone();
+        self.record_product(team, mode, product.clone());
         Ok(product)
     }
 
     /// Notes a product change for the data file.
-    pub(crate) fn record_product(&mut self, team: &str, mode: KeyMode, product: &ProductRecord) {
+    pub(crate) fn record_product(&mut self, team: &str, mode: KeyMode, product: ProductRecord) {
         self.record(|| Event::ProductPut {
             team: team.to_owned(),
             mode,
-            product: product.clone(),
+            product,
         });
     }
 

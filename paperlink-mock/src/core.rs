@@ -4,11 +4,12 @@
 //! Order of checks: route (404 / 405), injected faults, 401, 403, 429, idempotent replay,
 //! 413 / 415 / 400, 404, 409.
 
+use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
@@ -28,6 +29,8 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/products", &["GET", "POST"]),
     ("/products/{id}", &["GET", "PATCH", "DELETE"]),
 ];
+
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// The path prefix of the public API.
 pub const API_PREFIX: &str = "/api/v1";
@@ -67,8 +70,8 @@ impl MockRequest {
 pub struct MockResponse {
     /// The status.
     pub status: u16,
-    /// The headers, in order (names are lower-case constants).
-    pub headers: Vec<(&'static str, String)>,
+    /// The headers, in order (names are lower-case constants; fixed values are not copied).
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
     /// The body (JSON).
     pub body: Vec<u8>,
     /// Wait this long before answering (an injected delay).
@@ -81,14 +84,18 @@ pub struct MockResponse {
 
 impl MockResponse {
     pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
-        Self {
+        let mut response = Self {
             status,
-            headers: vec![("content-type", "application/json".to_owned())],
+            headers: Vec::with_capacity(4),
             body,
             delay: None,
             drop_connection: false,
             key_prefix: None,
-        }
+        };
+        response
+            .headers
+            .push(("content-type", Cow::Borrowed("application/json")));
+        response
     }
 
     pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
@@ -102,7 +109,11 @@ impl MockResponse {
         )
     }
 
-    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(
+        mut self,
+        name: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
         self.headers.push((name, value.into()));
         self
     }
@@ -112,7 +123,31 @@ impl MockResponse {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Takes the headers out as `http` values for a front door, skipping any value that is not
+    /// a valid header value.
+    pub(crate) fn take_http_headers(
+        &mut self,
+    ) -> impl Iterator<Item = (HeaderName, HeaderValue)> + use<> {
+        std::mem::take(&mut self.headers)
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let value = match value {
+                    Cow::Borrowed(text)
+                        if text
+                            .bytes()
+                            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) =>
+                    {
+                        HeaderValue::from_static(text)
+                    }
+                    Cow::Borrowed(text) => HeaderValue::try_from(text).ok()?,
+                    Cow::Owned(text) => HeaderValue::try_from(text).ok()?,
+                };
+                // Names are the core's lower-case constants.
+                Some((HeaderName::from_static(name), value))
+            })
     }
 }
 
@@ -212,7 +247,7 @@ impl MockCore {
         // only for the state's own work.
         let mut prepared = Prepared::new(request);
         let mut record = RequestRecord {
-            method: request.method.to_string(),
+            method: request.method.as_str().to_owned(),
             path: request.path.clone(),
             status: 0,
             key_prefix: None,
@@ -243,17 +278,19 @@ impl MockCore {
         record.key_prefix = outcome.key_prefix.clone();
         state.journal(record);
         drop(state);
-        response.headers.push(("x-request-id", prepared.request_id));
+        response
+            .headers
+            .push(("x-request-id", Cow::Owned(prepared.request_id)));
         if let Some(rate) = outcome.rate {
             response
                 .headers
-                .push(("x-ratelimit-limit", rate.limit.to_string()));
+                .push(("x-ratelimit-limit", rate.limit.to_string().into()));
             response
                 .headers
-                .push(("x-ratelimit-remaining", rate.remaining.to_string()));
+                .push(("x-ratelimit-remaining", rate.remaining.to_string().into()));
             response
                 .headers
-                .push(("x-ratelimit-reset", rate.reset.to_string()));
+                .push(("x-ratelimit-reset", rate.reset.to_string().into()));
         }
         response.key_prefix = outcome.key_prefix;
         response
@@ -281,10 +318,49 @@ struct Prepared<'a> {
     request_id: String,
     /// The SHA-256 of the Bearer token, or why there is none.
     credential: Result<[u8; 32], AuthFailure>,
-    /// The body's identity, for writes that carry an `Idempotency-Key`.
-    fingerprint: Option<[u8; 32]>,
+    /// For a write that carries an `Idempotency-Key`: where its record is kept and what the
+    /// body was, or why the header is refused.
+    idempotency: Result<Option<Idempotency>, MockResponse>,
     /// A create or update body, checked.
     write: Option<Result<routes::products::Write, MockResponse>>,
+}
+
+/// An idempotent write, identified before the state is locked.
+#[derive(Clone, Copy)]
+struct Idempotency {
+    /// Names the record: the key's credential, the method, the path and the `Idempotency-Key`.
+    scope: [u8; 32],
+    /// The body's identity: keys in order, each value as its exact text (so 120.10 and 120.1
+    /// are different bodies); the raw bytes when the body is not a JSON object.
+    fingerprint: [u8; 32],
+}
+
+/// Feeds `bytes` to the hash with their length first, so that fields cannot run together.
+fn framed(hash: &mut Sha256, bytes: &[u8]) {
+    hash.update((bytes.len() as u64).to_le_bytes());
+    hash.update(bytes);
+}
+
+/// The one `Idempotency-Key` of a write, or the 400 for a repeated or malformed one.
+fn idempotency_key(request: &MockRequest) -> Result<Option<&str>, MockResponse> {
+    if request.method == Method::GET {
+        return Ok(None);
+    }
+    let mut keys = request.headers.get_all(&IDEMPOTENCY_KEY).iter();
+    match (keys.next(), keys.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(MockResponse::invalid(vec![FieldError::new(
+            "Idempotency-Key",
+            "must be sent once",
+        )])),
+        (Some(value), None) => match value.to_str() {
+            Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k)),
+            _ => Err(MockResponse::invalid(vec![FieldError::new(
+                "Idempotency-Key",
+                "must be 1 to 255 visible ASCII characters",
+            )])),
+        },
+    }
 }
 
 impl<'a> Prepared<'a> {
@@ -301,20 +377,38 @@ impl<'a> Prepared<'a> {
             Some((write, object)) => (Some(write), object),
             None => (None, None),
         };
-        let keyed_write =
-            request.method != Method::GET && request.headers.contains_key("idempotency-key");
-        let fingerprint = keyed_write.then(|| match &object {
-            // Keys in order, each value as its exact text: 120.10 and 120.1 are different bodies.
-            Some(object) => Sha256::digest(serde_json::to_vec(object).unwrap_or_default()).into(),
-            None => Sha256::digest(&request.body).into(),
+        let idempotency = idempotency_key(request).map(|key| {
+            let (key, credential) = (key?, credential.ok()?);
+            let mut scope = Sha256::new();
+            framed(&mut scope, &credential);
+            framed(&mut scope, request.method.as_str().as_bytes());
+            framed(&mut scope, request.path.as_bytes());
+            framed(&mut scope, key.as_bytes());
+            let fingerprint = match &object {
+                Some(object) => {
+                    let mut body = Sha256::new();
+                    for (name, value) in object {
+                        framed(&mut body, name.as_bytes());
+                        framed(&mut body, value.get().as_bytes());
+                    }
+                    body.finalize()
+                }
+                None => Sha256::digest(&request.body),
+            };
+            Some(Idempotency {
+                scope: scope.finalize().into(),
+                fingerprint: fingerprint.into(),
+            })
         });
         Self {
             route,
             request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
                 .into_uuid()
-                .to_string(),
+                .hyphenated()
+                .encode_lower(&mut uuid::Uuid::encode_buffer())
+                .to_owned(),
             credential,
-            fingerprint,
+            idempotency,
             write,
         }
     }
@@ -419,34 +513,12 @@ fn authorized(
         )
         .header("retry-after", wait.to_string());
     }
-    let mut keys = request
-        .headers
-        .get_all("idempotency-key")
-        .iter()
-        .filter(|_| write);
-    let (first_key, second_key) = (keys.next(), keys.next());
-    if second_key.is_some() {
-        return MockResponse::invalid(vec![FieldError::new(
-            "Idempotency-Key",
-            "must be sent once",
-        )]);
-    }
-    let idempotency = match first_key {
-        None => None,
-        Some(value) => match value.to_str() {
-            Ok(k) if !k.is_empty() && k.len() <= 255 => Some(k.to_owned()),
-            _ => {
-                return MockResponse::invalid(vec![FieldError::new(
-                    "Idempotency-Key",
-                    "must be 1 to 255 visible ASCII characters",
-                )]);
-            }
-        },
+    let idempotency = match std::mem::replace(&mut prepared.idempotency, Ok(None)) {
+        Ok(idempotency) => idempotency,
+        Err(problem) => return problem,
     };
-    let scope = idempotency.map(|k| (key.id, request.method.to_string(), request.path.clone(), k));
-    let fingerprint = prepared.fingerprint.unwrap_or_default();
-    if let Some(stored) = scope.as_ref().and_then(|s| state.idempotency.get(s)) {
-        if stored.fingerprint != fingerprint {
+    if let Some(stored) = idempotency.and_then(|i| state.idempotency.get(&i.scope)) {
+        if Some(stored.fingerprint) != idempotency.map(|i| i.fingerprint) {
             return MockResponse::error(
                 409,
                 "idempotency_key_reused",
@@ -462,15 +534,15 @@ fn authorized(
     }
     let response =
         routes::products::handle(state, request, route, &key, prepared.write.take(), now);
-    if let Some(scope) = scope.filter(|_| (200..300).contains(&response.status)) {
+    if let Some(idempotency) = idempotency.filter(|_| (200..300).contains(&response.status)) {
         let stored = IdempotentResponse {
-            fingerprint,
+            fingerprint: idempotency.fingerprint,
             status: response.status,
             location: response.header_value("location").map(str::to_owned),
             body: response.body.clone(),
             expires: now + IDEMPOTENCY_RETENTION,
         };
-        state.remember(scope, stored);
+        state.remember(idempotency.scope, stored);
     }
     response
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, HeaderValue};
 use secrecy::SecretString;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -62,14 +61,10 @@ impl Respond for CoreResponder {
     }
 }
 
-fn template(response: MockResponse) -> ResponseTemplate {
+fn template(mut response: MockResponse) -> ResponseTemplate {
     let mut template = ResponseTemplate::new(response.status);
-    for (name, value) in &response.headers {
-        // Names are the core's lower-case constants; values are checked.
-        if let Ok(value) = HeaderValue::try_from(value.as_str()) {
-            let name = HeaderName::from_static(name);
-            template = template.append_header(name, value);
-        }
+    for (name, value) in response.take_http_headers() {
+        template = template.append_header(name, value);
     }
     template = template.set_body_bytes(response.body);
     match response.delay {

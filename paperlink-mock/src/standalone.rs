@@ -30,7 +30,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use tokio::net::TcpListener;
 
@@ -151,7 +151,8 @@ async fn handle(State(core): State<Arc<MockCore>>, request: Request) -> Response
     into_axum(response)
 }
 
-fn into_axum(response: MockResponse) -> Response {
+fn into_axum(mut response: MockResponse) -> Response {
+    let headers = response.take_http_headers();
     let body = if response.drop_connection {
         // The request was applied; break the connection mid-response so the client never
         // learns the outcome (what an idempotency key is for).
@@ -168,12 +169,6 @@ fn into_axum(response: MockResponse) -> Response {
     let mut out = Response::new(body);
     *out.status_mut() =
         StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in &response.headers {
-        // Names are the core's lower-case constants; values are checked.
-        if let Ok(value) = HeaderValue::try_from(value.as_str()) {
-            let name = HeaderName::from_static(name);
-            out.headers_mut().append(name, value);
-        }
-    }
+    out.headers_mut().extend(headers);
     out
 }

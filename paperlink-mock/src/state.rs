@@ -1,7 +1,9 @@
 //! Plain Rust state: keys, catalogs per (team, mode), idempotency records, rate windows, the
 //! request journal, injected faults and the mock clock. No wiremock or HTTP server types here.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -237,11 +239,21 @@ pub(crate) struct IdempotentResponse {
     pub(crate) expires: OffsetDateTime,
 }
 
-/// `(api key id, method, path, Idempotency-Key)`.
-pub(crate) type IdempotencyScope = (Uuid, String, String, String);
+/// The SHA-256 of the API key's credential, the method, the path and the `Idempotency-Key`:
+/// a record is found only by the same key sending the same key to the same route.
+pub(crate) type IdempotencyScope = [u8; 32];
 
 /// Product catalogs by (team, mode).
 pub(crate) type Catalogs = HashMap<(String, KeyMode), Catalog>;
+
+/// The catalog of a team and mode, made empty the first time it is needed.
+pub(crate) fn catalog_of<'a>(
+    catalogs: &'a mut Catalogs,
+    team: &str,
+    mode: KeyMode,
+) -> &'a mut Catalog {
+    catalogs.entry((team.to_owned(), mode)).or_default()
+}
 
 /// Settings fixed at start.
 #[derive(Debug, Clone)]
@@ -261,7 +273,8 @@ pub(crate) struct State {
     pub(crate) rng: fastrand::Rng,
     pub(crate) keys: Keyring,
     pub(crate) catalogs: Catalogs,
-    pub(crate) idempotency: HashMap<IdempotencyScope, IdempotentResponse>,
+    /// Boxed for the same reason as the catalog's products: growth moves pointers.
+    pub(crate) idempotency: HashMap<IdempotencyScope, Box<IdempotentResponse>>,
     idempotency_expiry: VecDeque<(OffsetDateTime, IdempotencyScope)>,
     windows: HashMap<Uuid, VecDeque<OffsetDateTime>>,
     pub(crate) journal: VecDeque<RequestRecord>,
@@ -321,7 +334,7 @@ impl State {
     }
 
     pub(crate) fn catalog(&mut self, team: &str, mode: KeyMode) -> &mut Catalog {
-        self.catalogs.entry((team.to_owned(), mode)).or_default()
+        catalog_of(&mut self.catalogs, team, mode)
     }
 
     /// Forgets what has expired: idempotency records past 24 h, revoked keys past 90 days.
@@ -345,12 +358,11 @@ impl State {
 
     pub(crate) fn remember(&mut self, scope: IdempotencyScope, response: IdempotentResponse) {
         self.record(|| Event::Idempotency {
-            scope: scope.clone(),
+            scope,
             response: response.clone(),
         });
-        self.idempotency_expiry
-            .push_back((response.expires, scope.clone()));
-        self.idempotency.insert(scope, response);
+        self.idempotency_expiry.push_back((response.expires, scope));
+        self.idempotency.insert(scope, Box::new(response));
     }
 
     /// Counts a request against the key's window (`consume`), or only reports it.

@@ -76,7 +76,7 @@ fn keyring(records: Vec<KeyRecord>) -> Keyring {
 }
 
 fn catalogs(products: Vec<Placed>) -> Catalogs {
-    let mut all = Catalogs::new();
+    let mut all = Catalogs::default();
     for (team, mode, product) in products {
         all.entry((team, mode)).or_default().insert(product);
     }
@@ -103,7 +103,7 @@ impl State {
             idempotency: self
                 .idempotency
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (*k, IdempotentResponse::clone(v)))
                 .collect(),
             advanced_ms: millis(self.clock.advanced()),
         });
@@ -137,7 +137,9 @@ impl State {
                 team,
                 mode,
                 product,
-            } => self.catalog(&team, mode).insert(product),
+            } => {
+                self.catalog(&team, mode).insert(product);
+            }
             Event::Idempotency { scope, response } => self.remember(scope, response),
             Event::ClockAdvanced { ms } => self.clock.advance(Duration::from_millis(ms)),
             Event::Reset => self.reset(),

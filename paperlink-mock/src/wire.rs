@@ -1,6 +1,7 @@
 //! The mock's own JSON shapes: the product as it goes on the wire, error bodies, and the
 //! validation of request bodies. Written from the API description, never from the SDK's types.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -67,28 +68,53 @@ pub struct ProductRecord {
 }
 
 /// A JSON number kept as its exact text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Number(String);
+#[derive(Debug, Clone)]
+pub struct Number(Box<RawValue>);
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Number {}
 
 impl Number {
     /// Parses and checks the text of a JSON number (exact decimal, finite).
     pub fn parse(text: &str) -> Result<Self, String> {
-        to_decimal(text).map(|_| Self(text.to_owned()))
+        to_decimal(text)?;
+        Self::from_text(text.to_owned())
+    }
+
+    /// Keeps a number already taken from a parsed JSON body.
+    fn from_raw(raw: &RawValue) -> Result<Self, String> {
+        to_decimal(raw.get()).map(|_| Self(raw.to_owned()))
+    }
+
+    fn from_text(text: String) -> Result<Self, String> {
+        RawValue::from_string(text)
+            .map(Self)
+            .map_err(|_| "must be a JSON number".to_owned())
     }
 
     pub(crate) fn from_decimal(value: Decimal) -> Self {
-        Self(value.to_string())
+        // A decimal's text is always a JSON number; the fallback is never taken.
+        Self::from_text(value.to_string()).unwrap_or_else(|_| Self(zero()))
     }
 
     /// The exact text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.get()
     }
 
     /// The value.
     pub fn value(&self) -> Decimal {
-        to_decimal(&self.0).unwrap_or_default()
+        to_decimal(self.as_str()).unwrap_or_default()
     }
+}
+
+fn zero() -> Box<RawValue> {
+    serde_json::value::to_raw_value(&0).unwrap_or_default()
 }
 
 fn to_decimal(text: &str) -> Result<Decimal, String> {
@@ -102,16 +128,14 @@ fn to_decimal(text: &str) -> Result<Decimal, String> {
 
 impl Serialize for Number {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        RawValue::from_string(self.0.clone())
-            .map_err(serde::ser::Error::custom)?
-            .serialize(s)
+        self.0.serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = <&'de RawValue>::deserialize(d)?;
-        Number::parse(raw.get()).map_err(serde::de::Error::custom)
+        Number::from_raw(raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -122,8 +146,38 @@ pub(crate) mod millis {
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;
 
+    #[cfg(test)]
     pub(crate) fn format(t: OffsetDateTime) -> String {
-        let utc = t.to_offset(time::UtcOffset::UTC);
+        match fixed(t) {
+            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            None => slow(t),
+        }
+    }
+
+    /// The text as 24 ASCII bytes, for years 0 to 9999 (every clock this mock runs on).
+    fn fixed(t: OffsetDateTime) -> Option<[u8; 24]> {
+        let utc = t.checked_to_offset(time::UtcOffset::UTC)?;
+        let year = u32::try_from(utc.year()).ok().filter(|y| *y <= 9999)?;
+        let (hour, minute, second, milli) = utc.to_hms_milli();
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut value: u32| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, u8::from(utc.month()).into());
+        put(8, 2, utc.day().into());
+        put(11, 2, hour.into());
+        put(14, 2, minute.into());
+        put(17, 2, second.into());
+        put(20, 3, milli.into());
+        Some(out)
+    }
+
+    pub(super) fn slow(t: OffsetDateTime) -> String {
+        let utc = t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t);
         utc.format(format_description!(
             "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
         ))
@@ -131,7 +185,10 @@ pub(crate) mod millis {
     }
 
     pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format(*t))
+        match fixed(*t) {
+            Some(bytes) => s.serialize_str(std::str::from_utf8(&bytes).unwrap_or_default()),
+            None => s.serialize_str(&slow(*t)),
+        }
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
@@ -258,22 +315,72 @@ impl ProductInput {
 }
 
 /// Parses a JSON object body into raw fields, or a validation error naming the body.
-pub(crate) fn parse_object(body: &[u8]) -> Result<Object, FieldError> {
+pub(crate) fn parse_object(body: &[u8]) -> Result<Object<'_>, FieldError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| FieldError::new("body", "must be UTF-8 encoded JSON"))?;
-    if text.trim().is_empty() {
-        return Err(FieldError::new("body", "must be a JSON object"));
-    }
-    let raw: Box<RawValue> = serde_json::from_str(text)
-        .map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))?;
-    if !raw.get().starts_with('{') {
-        return Err(FieldError::new("body", "must be a JSON object"));
-    }
-    serde_json::from_str(raw.get())
-        .map_err(|e| FieldError::new("body", format!("is not valid JSON: {e}")))
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed = serde::Deserializer::deserialize_map(&mut deserializer, ObjectVisitor)
+        .and_then(|object| deserializer.end().map(|()| object));
+    parsed.map_err(|_| {
+        // Only a refused body pays for a second pass, to tell bad JSON from a non-object.
+        match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Ok(_) => FieldError::new("body", "must be a JSON object"),
+            Err(_) if text.trim().is_empty() => FieldError::new("body", "must be a JSON object"),
+            Err(e) => FieldError::new("body", format!("is not valid JSON: {e}")),
+        }
+    })
 }
 
-fn field<'a>(body: &'a Object, name: &str) -> Field<&'a str> {
+/// Builds an [`Object`] whose keys and values borrow from the body where they can.
+struct ObjectVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
+    type Value = Object<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Object<'de>, A::Error> {
+        let mut object = Object::new();
+        // A repeated key keeps its last value, as most JSON parsers do.
+        while let Some(Key(key)) = map.next_key()? {
+            object.insert(key, map.next_value()?);
+        }
+        Ok(object)
+    }
+}
+
+/// An object key: borrowed from the body, or owned when it had escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+fn field<'a>(body: &'a Object<'_>, name: &str) -> Field<&'a str> {
     match body.get(name).map(|raw| raw.get()) {
         None => Field::Absent,
         Some("null") => Field::Null,
@@ -335,8 +442,8 @@ fn number(
     }
 }
 
-/// A request body parsed as a JSON object, each value kept as its exact text.
-pub(crate) type Object = BTreeMap<String, Box<RawValue>>;
+/// A request body parsed as a JSON object, in key order, each value kept as its exact text.
+pub(crate) type Object<'a> = BTreeMap<Cow<'a, str>, &'a RawValue>;
 
 /// Validates a create (`required`) or update body into a [`ProductInput`].
 pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput, Vec<FieldError>> {
@@ -346,7 +453,7 @@ pub(crate) fn product_input(body: &[u8], required: bool) -> Result<ProductInput,
 
 /// Validates the fields of a parsed body.
 pub(crate) fn product_fields(
-    object: &Object,
+    object: &Object<'_>,
     required: bool,
 ) -> Result<ProductInput, Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -489,6 +596,23 @@ pub(crate) fn uuid(text: &str) -> Option<Uuid> {
 mod tests {
     use super::*;
 
+    fn record() -> ProductRecord {
+        ProductRecord {
+            id: Uuid::nil(),
+            name: "Widget".into(),
+            unit_price: Number::parse("120.10").expect("a number"),
+            currency: "USD".into(),
+            description: None,
+            sku: None,
+            tax_rate: None,
+            product_type: "SERVICES".into(),
+            unit_of_measure: "unit".into(),
+            status: ProductStatus::Active,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
     fn create(body: &str) -> Result<ProductInput, Vec<FieldError>> {
         product_input(body.as_bytes(), true)
     }
@@ -564,6 +688,29 @@ mod tests {
     }
 
     #[test]
+    fn keys_with_escapes_are_read_and_a_repeated_key_keeps_its_last_value() {
+        let input =
+            create(r#"{"na\u006de":"Widget","unitPrice":1,"unitPrice":2.50,"currency":"EUR"}"#)
+                .expect("valid");
+        assert_eq!(input.name.as_deref(), Some("Widget"));
+        assert_eq!(
+            input.unit_price.map(|n| n.as_str().to_owned()).as_deref(),
+            Some("2.50")
+        );
+        let object = parse_object(br#"{"b":1,"a":"x"}"#).expect("an object");
+        assert_eq!(object.keys().map(|k| &**k).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            parse_object(b"[1]").err().map(|e| e.message),
+            Some("must be a JSON object".to_owned())
+        );
+        assert!(
+            parse_object(b"{\"a\":1} x")
+                .err()
+                .is_some_and(|e| e.message.starts_with("is not valid JSON"))
+        );
+    }
+
+    #[test]
     fn update_bodies_are_partial_and_null_clears_only_nullable_fields() {
         let input = product_input(br#"{"description":null,"sku":null,"taxRate":null}"#, false)
             .expect("valid");
@@ -588,5 +735,26 @@ mod tests {
         assert_eq!(millis::format(t), "2025-01-15T10:00:00.500Z");
         let t = time::macros::datetime!(2025-01-15 12:00:00 +02:00);
         assert_eq!(millis::format(t), "2025-01-15T10:00:00.000Z");
+    }
+
+    #[test]
+    fn the_fast_timestamp_format_matches_the_time_crate() {
+        use time::macros::datetime;
+        for t in [
+            datetime!(2024-02-29 23:59:59.999 UTC),
+            datetime!(0001-01-01 00:00:00 UTC),
+            datetime!(9999-12-31 23:59:59.999_999 UTC),
+            datetime!(1970-01-01 00:00:00.0005 UTC),
+            datetime!(2026-11-28 01:02:03.04 -05:30),
+        ] {
+            assert_eq!(millis::format(t), millis::slow(t));
+            let json = serde_json::to_string(&ProductRecord {
+                created_at: t,
+                updated_at: t,
+                ..record()
+            })
+            .expect("serialises");
+            assert!(json.contains(&millis::format(t)), "{json}");
+        }
     }
 }

@@ -7,10 +7,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::catalog::{CatalogError, Filter};
+use crate::catalog::{Catalog, CatalogError, Filter, Stored};
 use crate::core::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
-use crate::state::State;
-use crate::wire::{self, FieldError, ProductRecord, data_body, data_body_sized};
+use crate::state::{Settings, State, catalog_of};
+use crate::wire::{self, FieldError, data_body, data_body_sized};
 use serde_json::value::RawValue;
 
 /// Default page size.
@@ -26,10 +26,10 @@ pub(crate) enum Write {
 
 /// Checks the body of `POST /products` or `PATCH /products/{id}` (`None` for other requests),
 /// parsing it once; the parsed object also gives the idempotency fingerprint.
-pub(crate) fn check_write(
-    request: &MockRequest,
+pub(crate) fn check_write<'a>(
+    request: &'a MockRequest,
     route: &Route<'_>,
-) -> Option<(Result<Write, MockResponse>, Option<wire::Object>)> {
+) -> Option<(Result<Write, MockResponse>, Option<wire::Object<'a>>)> {
     let create = match (route, &request.method) {
         (Route::Products, &Method::POST) => true,
         (Route::Product(_), &Method::PATCH) => false,
@@ -83,14 +83,27 @@ pub(crate) fn handle(
     }
 }
 
-/// Notes a written product for the data file and returns its `{"data": …}` body, from the JSON
-/// the catalog made when it stored the product.
-fn written(state: &mut State, key: &Caller, product: &ProductRecord) -> Vec<u8> {
-    state.record_product(&key.team, key.mode, product);
-    match state.catalog(&key.team, key.mode).json(&product.id) {
-        Some(json) => data_body(&json),
-        None => data_body(product),
+/// Answers a write with the product's `{"data": …}` body, from the JSON the catalog made when
+/// it stored the product, and notes the product for the data file.
+fn written(
+    state: &mut State,
+    key: &Caller,
+    status: u16,
+    write: impl for<'a> FnOnce(&'a mut Catalog, &Settings) -> Result<&'a Stored, CatalogError>,
+) -> MockResponse {
+    let durable = state.pending.is_some();
+    let catalog = catalog_of(&mut state.catalogs, &key.team, key.mode);
+    let (body, product) = match write(catalog, &state.settings) {
+        Ok(stored) => (
+            data_body_sized(&stored.json, stored.json.get().len() + 16),
+            durable.then(|| stored.record.clone()),
+        ),
+        Err(error) => return catalog_error(error),
+    };
+    if let Some(product) = product {
+        state.record_product(&key.team, key.mode, product);
     }
+    MockResponse::json(status, body)
 }
 
 fn not_found() -> MockResponse {
@@ -205,18 +218,18 @@ fn create(
     now: OffsetDateTime,
 ) -> MockResponse {
     let id = state.uuid();
-    let defaults = (
-        state.settings.default_type.clone(),
-        state.settings.default_unit.clone(),
-    );
-    match state
-        .catalog(&key.team, key.mode)
-        .create(id, new, now, (&defaults.0, &defaults.1))
-    {
-        Ok(product) => MockResponse::json(201, written(state, key, &product))
-            .header("location", format!("{API_PREFIX}/products/{id}")),
-        Err(error) => catalog_error(error),
+    let response = written(state, key, 201, |catalog, settings| {
+        let defaults = (&*settings.default_type, &*settings.default_unit);
+        catalog.create(id, new, now, defaults)
+    });
+    if response.status != 201 {
+        return response;
     }
+    let mut location = String::with_capacity(API_PREFIX.len() + 10 + 36);
+    location.push_str(API_PREFIX);
+    location.push_str("/products/");
+    location.push_str(id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+    response.header("location", location)
 }
 
 fn update(
@@ -229,18 +242,14 @@ fn update(
     let Some(id) = wire::uuid(id) else {
         return not_found();
     };
-    match state.catalog(&key.team, key.mode).update(&id, input, now) {
-        Ok(product) => MockResponse::json(200, written(state, key, &product)),
-        Err(error) => catalog_error(error),
-    }
+    written(state, key, 200, |catalog, _| {
+        catalog.update(&id, input, now)
+    })
 }
 
 fn delete(state: &mut State, key: &Caller, id: &str, now: OffsetDateTime) -> MockResponse {
     let Some(id) = wire::uuid(id) else {
         return not_found();
     };
-    match state.catalog(&key.team, key.mode).archive(&id, now) {
-        Ok(product) => MockResponse::json(200, written(state, key, &product)),
-        Err(error) => catalog_error(error),
-    }
+    written(state, key, 200, |catalog, _| catalog.archive(&id, now))
 }
