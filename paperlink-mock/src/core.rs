@@ -18,7 +18,7 @@ use crate::auth::{AuthFailure, Caller, KeyScope, bearer, hash_token};
 use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
 use crate::routes;
 use crate::state::{
-    FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, RateStatus, RequestRecord, State,
+    FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, JournalEntry, RateStatus, State,
 };
 use crate::store::Store;
 use crate::wire::{FieldError, error_body};
@@ -246,14 +246,6 @@ impl MockCore {
         // What needs no state is worked out before taking the lock, so that the lock is held
         // only for the state's own work.
         let mut prepared = Prepared::new(request);
-        let mut record = RequestRecord {
-            method: request.method.as_str().to_owned(),
-            path: request.path.clone(),
-            status: 0,
-            key_prefix: None,
-            time: OffsetDateTime::UNIX_EPOCH,
-            request_id: prepared.request_id.clone(),
-        };
         let mut state = self.lock();
         let now = state.clock.now();
         state.expire(now);
@@ -273,14 +265,23 @@ impl MockCore {
             api(&mut state, request, &mut prepared, now, &mut outcome)
         };
         let mut response = self.persist(&mut state, response);
-        record.status = response.status;
-        record.time = now;
-        record.key_prefix = outcome.key_prefix.clone();
-        state.journal(record);
+        state.journal(JournalEntry {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            status: response.status,
+            key_prefix: outcome.key_prefix.clone(),
+            time: now,
+            request_id: prepared.request_id,
+        });
         drop(state);
+        let request_id = prepared
+            .request_id
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer())
+            .to_owned();
         response
             .headers
-            .push(("x-request-id", Cow::Owned(prepared.request_id)));
+            .push(("x-request-id", Cow::Owned(request_id)));
         if let Some(rate) = outcome.rate {
             response
                 .headers
@@ -315,7 +316,7 @@ struct Prepared<'a> {
     /// The API route and its methods, when the path is one.
     route: Option<(Route<'a>, &'static [&'static str])>,
     /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
-    request_id: String,
+    request_id: uuid::Uuid,
     /// The SHA-256 of the Bearer token, or why there is none.
     credential: Result<[u8; 32], AuthFailure>,
     /// For a write that carries an `Idempotency-Key`: where its record is kept and what the
@@ -403,10 +404,7 @@ impl<'a> Prepared<'a> {
         Self {
             route,
             request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
-                .into_uuid()
-                .hyphenated()
-                .encode_lower(&mut uuid::Uuid::encode_buffer())
-                .to_owned(),
+                .into_uuid(),
             credential,
             idempotency,
             write,

@@ -14,7 +14,7 @@ use crate::config::{
     DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct, SeededKey, find_seeded,
 };
 use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
-use crate::state::{Fault, RequestRecord};
+use crate::state::{Fault, JournalEntry, RequestRecord};
 use crate::wire::ProductRecord;
 
 /// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
@@ -202,7 +202,12 @@ impl PaperlinkMock {
 
     /// The mock's journal: method, path, status, key prefix, time and request id per request.
     pub fn journal(&self) -> Vec<RequestRecord> {
-        self.core.lock().journal.iter().cloned().collect()
+        self.core
+            .lock()
+            .journal
+            .iter()
+            .map(JournalEntry::record)
+            .collect()
     }
 
     /// Injects a fault.

@@ -105,6 +105,30 @@ pub struct RequestRecord {
     pub request_id: String,
 }
 
+/// A journal line as kept: no text is made until the journal is read.
+#[derive(Debug, Clone)]
+pub(crate) struct JournalEntry {
+    pub(crate) method: http::Method,
+    pub(crate) path: String,
+    pub(crate) status: u16,
+    pub(crate) key_prefix: Option<String>,
+    pub(crate) time: OffsetDateTime,
+    pub(crate) request_id: Uuid,
+}
+
+impl JournalEntry {
+    pub(crate) fn record(&self) -> RequestRecord {
+        RequestRecord {
+            method: self.method.as_str().to_owned(),
+            path: self.path.clone(),
+            status: self.status,
+            key_prefix: self.key_prefix.clone(),
+            time: self.time,
+            request_id: self.request_id.to_string(),
+        }
+    }
+}
+
 /// What an injected fault does to a matching request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
@@ -277,7 +301,7 @@ pub(crate) struct State {
     pub(crate) idempotency: HashMap<IdempotencyScope, Box<IdempotentResponse>>,
     idempotency_expiry: VecDeque<(OffsetDateTime, IdempotencyScope)>,
     windows: HashMap<Uuid, VecDeque<OffsetDateTime>>,
-    pub(crate) journal: VecDeque<RequestRecord>,
+    pub(crate) journal: VecDeque<JournalEntry>,
     pub(crate) faults: Vec<Fault>,
     /// What `reset` returns to.
     pub(crate) seeded: Option<(Keyring, Catalogs)>,
@@ -423,14 +447,14 @@ impl State {
         Some(kind)
     }
 
-    pub(crate) fn journal(&mut self, record: RequestRecord) {
+    pub(crate) fn journal(&mut self, entry: JournalEntry) {
         if self.settings.journal_capacity == 0 {
             return;
         }
         while self.journal.len() >= self.settings.journal_capacity {
             self.journal.pop_front();
         }
-        self.journal.push_back(record);
+        self.journal.push_back(entry);
     }
 }
 
@@ -514,13 +538,13 @@ mod tests {
     fn the_journal_is_a_ring() {
         let mut s = state(1);
         for i in 0..5 {
-            s.journal(RequestRecord {
-                method: "GET".into(),
+            s.journal(JournalEntry {
+                method: http::Method::GET,
                 path: format!("/{i}"),
                 status: 200,
                 key_prefix: None,
                 time: OffsetDateTime::UNIX_EPOCH,
-                request_id: i.to_string(),
+                request_id: Uuid::from_u128(i),
             });
         }
         let paths: Vec<_> = s.journal.iter().map(|r| r.path.as_str()).collect();

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::config::{DEFAULT_TEAM, MockError, SeedProduct};
 use crate::core::{MockRequest, MockResponse};
-use crate::state::{Fault, State};
+use crate::state::{Fault, JournalEntry, State};
 use crate::wire::{FieldError, data_body, millis};
 
 #[derive(Deserialize)]
@@ -124,7 +124,10 @@ pub(crate) fn handle(
                 data_body(&serde_json::json!({"reset": true})),
             ))
         }
-        (&Method::GET, ["requests"]) => Ok(MockResponse::json(200, data_body(&state.journal))),
+        (&Method::GET, ["requests"]) => {
+            let journal: Vec<_> = state.journal.iter().map(JournalEntry::record).collect();
+            Ok(MockResponse::json(200, data_body(&journal)))
+        }
         (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults))),
         (&Method::POST, ["faults"]) => body::<Fault>(request).map(|fault| {
             // Clamp the chance to 0..=1.
