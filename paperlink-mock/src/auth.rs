@@ -1,9 +1,9 @@
 //! API keys as the dashboard manages them: creation (the token is returned once and only its
 //! SHA-256 hash is kept), revocation, and `Authorization: Bearer` checks in constant time.
 
-use foldhash::HashMap;
 use std::time::Duration;
 
+use foldhash::HashMap;
 use http::HeaderValue;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -3,10 +3,9 @@
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
-
-use foldhash::HashMap;
 use std::ops::Bound;
 
+use foldhash::HashMap;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;

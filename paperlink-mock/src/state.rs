@@ -2,10 +2,9 @@
 //! request journal, injected faults and the mock clock. No wiremock or HTTP server types here.
 
 use std::collections::VecDeque;
-
-use foldhash::{HashMap, HashMapExt};
 use std::time::{Duration, Instant};
 
+use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
