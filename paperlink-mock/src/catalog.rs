@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use foldhash::HashMap;
-use serde_json::value::RawValue;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -38,13 +37,12 @@ pub(crate) enum CatalogError {
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
     pub(crate) record: ProductRecord,
-    pub(crate) json: Box<RawValue>,
+    pub(crate) json: Box<str>,
 }
 
 impl Stored {
     fn new(record: ProductRecord) -> Self {
-        // Serialising a record cannot fail (strings, numbers kept as JSON text, timestamps).
-        let json = serde_json::value::to_raw_value(&record).unwrap_or_default();
+        let json = record.to_json();
         Self { record, json }
     }
 }
@@ -62,13 +60,13 @@ pub(crate) struct Catalog {
 
 /// One page: the items' ids and JSON, and whether more follow.
 pub(crate) struct Listing<'a> {
-    pub(crate) items: Vec<(Uuid, &'a RawValue)>,
+    pub(crate) items: Vec<(Uuid, &'a str)>,
     pub(crate) has_more: bool,
 }
 
 impl Catalog {
     /// A product's JSON.
-    pub(crate) fn json(&self, id: &Uuid) -> Option<&RawValue> {
+    pub(crate) fn json(&self, id: &Uuid) -> Option<&str> {
         self.products.get(id).map(|p| &*p.json)
     }
 
@@ -103,7 +101,7 @@ impl Catalog {
             None => Bound::Unbounded,
         };
         let mut keys = index.range((start, Bound::Unbounded));
-        let items: Vec<(Uuid, &RawValue)> = keys
+        let items: Vec<(Uuid, &str)> = keys
             .by_ref()
             .take(limit)
             .filter_map(|(_, Reverse(id))| self.json(id).map(|json| (*id, json)))

@@ -67,6 +67,85 @@ pub struct ProductRecord {
     pub updated_at: OffsetDateTime,
 }
 
+impl ProductRecord {
+    /// The product's JSON, byte for byte what `serde_json` makes of it, written straight into
+    /// one buffer of the right size (a create renders it under the state's lock).
+    pub(crate) fn to_json(&self) -> Box<str> {
+        let texts = [
+            Some(self.name.as_str()),
+            Some(self.unit_price.as_str()),
+            Some(self.currency.as_str()),
+            self.description.as_deref(),
+            self.sku.as_deref(),
+            self.tax_rate.as_ref().map(Number::as_str),
+            Some(self.product_type.as_str()),
+            Some(self.unit_of_measure.as_str()),
+        ];
+        let capacity = 256 + texts.iter().flatten().map(|t| t.len() + 2).sum::<usize>();
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(br#"{"id":""#);
+        out.extend_from_slice(
+            self.id
+                .hyphenated()
+                .encode_lower(&mut Uuid::encode_buffer())
+                .as_bytes(),
+        );
+        out.extend_from_slice(br#"","name":"#);
+        json_string(&mut out, &self.name);
+        out.extend_from_slice(br#","unitPrice":"#);
+        out.extend_from_slice(self.unit_price.as_str().as_bytes());
+        out.extend_from_slice(br#","currency":"#);
+        json_string(&mut out, &self.currency);
+        out.extend_from_slice(br#","description":"#);
+        optional_json_string(&mut out, self.description.as_deref());
+        out.extend_from_slice(br#","sku":"#);
+        optional_json_string(&mut out, self.sku.as_deref());
+        out.extend_from_slice(br#","taxRate":"#);
+        match &self.tax_rate {
+            Some(rate) => out.extend_from_slice(rate.as_str().as_bytes()),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(br#","type":"#);
+        json_string(&mut out, &self.product_type);
+        out.extend_from_slice(br#","unitOfMeasure":"#);
+        json_string(&mut out, &self.unit_of_measure);
+        out.extend_from_slice(match self.status {
+            ProductStatus::Active => br#","status":"active","createdAt":"#,
+            ProductStatus::Archived => br#","status":"archived","createdAt":"#,
+        });
+        millis::write_json(&mut out, self.created_at);
+        out.extend_from_slice(br#","updatedAt":"#);
+        millis::write_json(&mut out, self.updated_at);
+        out.push(b'}');
+        // Every piece above is UTF-8, so the fallback is never taken.
+        match String::from_utf8(out) {
+            Ok(json) => json.into_boxed_str(),
+            Err(_) => serde_json::to_string(self)
+                .unwrap_or_default()
+                .into_boxed_str(),
+        }
+    }
+}
+
+/// Writes `text` as a JSON string: copied as is when nothing in it needs escaping.
+pub(crate) fn json_string(out: &mut Vec<u8>, text: &str) {
+    if text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // serde_json's escaping, for the rare string that needs it.
+        let _ = serde_json::to_writer(&mut *out, text);
+    } else {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    }
+}
+
+fn optional_json_string(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        Some(text) => json_string(out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// A JSON number kept as its exact text.
 #[derive(Debug, Clone)]
 pub struct Number(Box<RawValue>);
@@ -184,6 +263,18 @@ pub(crate) mod millis {
         .unwrap_or_default()
     }
 
+    /// Writes the time as a JSON string.
+    pub(crate) fn write_json(out: &mut Vec<u8>, t: OffsetDateTime) {
+        match fixed(t) {
+            Some(bytes) => {
+                out.push(b'"');
+                out.extend_from_slice(&bytes);
+                out.push(b'"');
+            }
+            None => super::json_string(out, &slow(t)),
+        }
+    }
+
     pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
         match fixed(*t) {
             Some(bytes) => s.serialize_str(std::str::from_utf8(&bytes).unwrap_or_default()),
@@ -263,20 +354,24 @@ pub(crate) fn error_body(code: &str, message: &str, details: &[FieldError]) -> V
 
 /// `{"data": value}`.
 pub(crate) fn data_body(value: &impl Serialize) -> Vec<u8> {
-    data_body_sized(value, 256)
-}
-
-/// `{"data": value}`, written into a buffer of `capacity` bytes to start with.
-pub(crate) fn data_body_sized(value: &impl Serialize, capacity: usize) -> Vec<u8> {
     #[derive(Serialize)]
     struct Data<'a, T> {
         data: &'a T,
     }
-    let mut body = Vec::with_capacity(capacity);
+    let mut body = Vec::with_capacity(256);
     match serde_json::to_writer(&mut body, &Data { data: value }) {
         Ok(()) => body,
         Err(_) => Vec::new(),
     }
+}
+
+/// `{"data": json}` around JSON the mock made itself.
+pub(crate) fn data_body_json(json: &str) -> Vec<u8> {
+    let mut body = Vec::with_capacity(json.len() + 9);
+    body.extend_from_slice(br#"{"data":"#);
+    body.extend_from_slice(json.as_bytes());
+    body.push(b'}');
+    body
 }
 
 /// A field of a request body: absent, `null`, or a value.
@@ -389,7 +484,17 @@ fn field<'a>(body: &'a Object<'_>, name: &str) -> Field<&'a str> {
 }
 
 fn string(field_name: &str, raw: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
-    match serde_json::from_str::<String>(raw) {
+    // `raw` is a JSON value the parser already checked: a string without escapes is its text
+    // between the quotes.
+    let plain = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .filter(|text| !text.contains('\\'));
+    let parsed = match plain {
+        Some(text) => Ok(text.to_owned()),
+        None => serde_json::from_str::<String>(raw),
+    };
+    match parsed {
         Ok(s) if s.chars().count() > max => {
             errors.push(FieldError::new(
                 field_name,
@@ -727,6 +832,34 @@ mod tests {
             fields(product_input(br#"{"name":null,"currency":null}"#, false)),
             ["name", "currency"]
         );
+    }
+
+    #[test]
+    fn a_products_json_is_what_serde_makes_of_it() {
+        let plain = record();
+        let full = ProductRecord {
+            name: "Caf\u{e9} \"Deluxe\" \\ tab\there\u{1}\u{7f} \u{1F600}".into(),
+            description: Some("line\nbreak </script>".into()),
+            sku: Some("SKU-1".into()),
+            tax_rate: Some(Number::parse("8.25").expect("a number")),
+            unit_price: Number::parse("1e2").expect("a number"),
+            status: ProductStatus::Archived,
+            created_at: time::macros::datetime!(2026-11-28 18:38:10.123 UTC),
+            updated_at: time::macros::datetime!(2026-11-28 20:00:00.5 +01:00),
+            ..record()
+        };
+        let far = ProductRecord {
+            created_at: time::macros::datetime!(-0001-01-01 00:00:00 UTC),
+            ..record()
+        };
+        for product in [plain, full, far] {
+            let json = product.to_json();
+            assert_eq!(&*json, serde_json::to_string(&product).expect("serialises"));
+            if product.created_at.year() >= 0 {
+                let back: ProductRecord = serde_json::from_str(&json).expect("parses");
+                assert_eq!(back, product);
+            }
+        }
     }
 
     #[test]

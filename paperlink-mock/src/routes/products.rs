@@ -2,7 +2,6 @@
 //! idempotency have been checked.
 
 use http::Method;
-use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -10,8 +9,7 @@ use crate::auth::Caller;
 use crate::catalog::{Catalog, CatalogError, Filter, Stored};
 use crate::core::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
 use crate::state::{Settings, State, catalog_of};
-use crate::wire::{self, FieldError, data_body, data_body_sized};
-use serde_json::value::RawValue;
+use crate::wire::{self, FieldError, data_body_json};
 
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -95,7 +93,7 @@ fn written(
     let catalog = catalog_of(&mut state.catalogs, &key.team, key.mode);
     let (body, product) = match write(catalog, &state.settings) {
         Ok(stored) => (
-            data_body_sized(&stored.json, stored.json.get().len() + 16),
+            data_body_json(&stored.json),
             durable.then(|| stored.record.clone()),
         ),
         Err(error) => return catalog_error(error),
@@ -127,14 +125,6 @@ fn catalog_error(error: CatalogError) -> MockResponse {
         CatalogError::NotFound => not_found(),
         CatalogError::SkuTaken => sku_conflict(),
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ListBody<'a> {
-    data: Vec<&'a RawValue>,
-    has_more: bool,
-    next_cursor: Option<Uuid>,
 }
 
 fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
@@ -189,24 +179,46 @@ fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
         .last()
         .map(|(id, _)| *id)
         .filter(|_| page.has_more);
+    // `{"data":{"data":[…],"hasMore":…,"nextCursor":…}}` from the stored JSON, copied once.
     let capacity = page
         .items
         .iter()
-        .map(|(_, json)| json.get().len() + 1)
+        .map(|(_, json)| json.len() + 1)
         .sum::<usize>()
         + 96;
-    let body = ListBody {
-        data: page.items.iter().map(|(_, json)| *json).collect(),
-        has_more: page.has_more,
-        next_cursor,
-    };
-    MockResponse::json(200, data_body_sized(&body, capacity))
+    let mut body = Vec::with_capacity(capacity);
+    body.extend_from_slice(br#"{"data":{"data":["#);
+    for (i, (_, json)) in page.items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(json.as_bytes());
+    }
+    body.extend_from_slice(if page.has_more {
+        br#"],"hasMore":true,"nextCursor":"#
+    } else {
+        br#"],"hasMore":false,"nextCursor":"#
+    });
+    match next_cursor {
+        Some(id) => {
+            body.push(b'"');
+            body.extend_from_slice(
+                id.hyphenated()
+                    .encode_lower(&mut Uuid::encode_buffer())
+                    .as_bytes(),
+            );
+            body.push(b'"');
+        }
+        None => body.extend_from_slice(b"null"),
+    }
+    body.extend_from_slice(b"}}");
+    MockResponse::json(200, body)
 }
 
 fn get(state: &mut State, key: &Caller, id: &str) -> MockResponse {
     let catalog = state.catalog(&key.team, key.mode);
     match wire::uuid(id).and_then(|id| catalog.json(&id)) {
-        Some(product) => MockResponse::json(200, data_body(&product)),
+        Some(product) => MockResponse::json(200, data_body_json(product)),
         None => not_found(),
     }
 }
