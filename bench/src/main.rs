@@ -103,14 +103,26 @@ fn create_request(
         ))
 }
 
+/// CPU time this process has used, user and system, from `/proc/self/stat` (`None` elsewhere).
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // After the command name, utime and stime are the 12th and 13th fields, in USER_HZ (100/s).
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// One side of an HTTP comparison.
+struct Load {
+    throughput: Throughput,
+    tool: &'static str,
+    /// With wrk (another process), this process only serves: its CPU time per request.
+    cpu_per_request: Option<Duration>,
+}
+
 /// Throughput of `GET url` (or, with `create`, of unique-key `POST url`): wrk when available,
 /// else the built-in generator.
-async fn http_load(
-    url: &str,
-    auth: &str,
-    seconds: u64,
-    create: bool,
-) -> Result<(Throughput, &'static str), BoxError> {
+async fn http_load(url: &str, auth: &str, seconds: u64, create: bool) -> Result<Load, BoxError> {
     let script = if create {
         let path = std::env::temp_dir().join(format!("paperlink-bench-{}.lua", std::process::id()));
         std::fs::write(&path, CREATE_SCRIPT)?;
@@ -118,12 +130,24 @@ async fn http_load(
     } else {
         None
     };
+    let cpu_before = process_cpu();
     let measured = wrk(url, auth, seconds, script.as_deref());
+    let cpu = cpu_before
+        .zip(process_cpu())
+        .map(|(a, b)| b.saturating_sub(a));
     if let Some(path) = &script {
         let _ = std::fs::remove_file(path);
     }
-    if let Some(result) = measured? {
-        return Ok((result, "wrk"));
+    if let Some(throughput) = measured? {
+        let requests = throughput.per_second * seconds as f64;
+        let cpu_per_request = cpu
+            .filter(|_| requests >= 1.0)
+            .map(|cpu| cpu.div_f64(requests));
+        return Ok(Load {
+            throughput,
+            tool: "wrk",
+            cpu_per_request,
+        });
     }
     let (url, auth) = (url.to_owned(), auth.to_owned());
     let duration = Duration::from_secs(seconds);
@@ -138,7 +162,12 @@ async fn http_load(
         })
         .await?
     };
-    Ok((result, "built-in"))
+    // The built-in generator runs in this process, so its CPU time is not the server's.
+    Ok(Load {
+        throughput: result,
+        tool: "built-in",
+        cpu_per_request: None,
+    })
 }
 
 /// Runs wrk with 64 connections; `None` when wrk is not installed.
@@ -198,18 +227,28 @@ fn wrk(
     }))
 }
 
-fn row(name: &str, ours: &Throughput, base: &Throughput, tool: &str) {
+fn row(name: &str, ours: &Load, base: &Load) {
+    let cpu = match (ours.cpu_per_request, base.cpu_per_request) {
+        (Some(ours), Some(base)) => format!(
+            "; server CPU per request {:.1} µs vs {:.1} µs",
+            ours.as_secs_f64() * 1e6,
+            base.as_secs_f64() * 1e6
+        ),
+        _ => String::new(),
+    };
+    let (o, b) = (&ours.throughput, &base.throughput);
     println!(
-        "| {name} | {:.0} req/s (p50 {}, p99 {}) | {:.0} req/s (p50 {}, p99 {}) | **{:.2}x** | {tool}; unexpected statuses: {} / {} |",
-        ours.per_second,
-        ms(ours.p50),
-        ms(ours.p99),
-        base.per_second,
-        ms(base.p50),
-        ms(base.p99),
-        ours.per_second / base.per_second,
-        ours.unexpected,
-        base.unexpected
+        "| {name} | {:.0} req/s (p50 {}, p99 {}) | {:.0} req/s (p50 {}, p99 {}) | **{:.2}x** | {}; unexpected statuses: {} / {}{cpu} |",
+        o.per_second,
+        ms(o.p50),
+        ms(o.p99),
+        b.per_second,
+        ms(b.p50),
+        ms(b.p99),
+        o.per_second / b.per_second,
+        base.tool,
+        o.unexpected,
+        b.unexpected
     );
 }
 
@@ -243,15 +282,15 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     let body = sample.bytes().await?.to_vec();
     let (bare_url, _stop) = bare_server(200, body, headers.clone()).await?;
 
-    let (base, tool) = http_load(
+    let base = http_load(
         &format!("{bare_url}/products?limit=20"),
         &auth,
         plan.http_seconds,
         false,
     )
     .await?;
-    let (ours, _) = http_load(&url, &auth, plan.http_seconds, false).await?;
-    row("GET /products?limit=20, 64 connections", &ours, &base, tool);
+    let ours = http_load(&url, &auth, plan.http_seconds, false).await?;
+    row("GET /products?limit=20, 64 connections", &ours, &base);
 
     let create_url = format!("{}/products", mock.base_url);
     let sample = create_request(&reqwest::Client::new(), &create_url, &auth, 999, 0)
@@ -259,19 +298,18 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
         .await?;
     let body = sample.bytes().await?.to_vec();
     let (bare_post, _stop_post) = bare_server(201, body, headers).await?;
-    let (base, tool) = http_load(
+    let base = http_load(
         &format!("{bare_post}/products"),
         &auth,
         plan.http_seconds,
         true,
     )
     .await?;
-    let (ours, _) = http_load(&create_url, &auth, plan.http_seconds, true).await?;
+    let ours = http_load(&create_url, &auth, plan.http_seconds, true).await?;
     row(
         "POST /products with Idempotency-Key, 64 connections",
         &ours,
         &base,
-        tool,
     );
     Ok(())
 }
