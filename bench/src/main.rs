@@ -426,13 +426,13 @@ async fn pagination(plan: &Plan) -> Result<(), BoxError> {
     let (mut streams, mut hundreds, mut count) = (Vec::new(), Vec::new(), 0);
     for _ in 0..if plan.quick { 1 } else { 7 } {
         let started = Instant::now();
-        let all: Vec<_> = client
+        // Counted, not collected: the round trips below keep no products either.
+        count = client
             .products()
             .stream(ListProducts::new().limit(100))
-            .try_collect()
+            .try_fold(0usize, |n, _| async move { Ok(n + 1) })
             .await?;
         streams.push(started.elapsed());
-        count = all.len();
         let started = Instant::now();
         for _ in 0..100 {
             client
