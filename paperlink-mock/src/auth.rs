@@ -206,6 +206,14 @@ pub(crate) fn bearer(header: Option<&HeaderValue>) -> Result<&str, AuthFailure> 
 pub(crate) struct Keyring {
     keys: HashMap<Uuid, KeyRecord>,
     by_hash: HashMap<[u8; 32], Uuid>,
+    /// When the earliest revoked key is due to be forgotten, so that requests do not scan
+    /// every key to find out.
+    next_purge: Option<OffsetDateTime>,
+}
+
+/// When a revoked key is forgotten.
+fn forget_at(record: &KeyRecord) -> Option<OffsetDateTime> {
+    record.info.revoked_at.map(|at| at + REVOKED_KEY_RETENTION)
 }
 
 impl Keyring {
@@ -242,6 +250,7 @@ impl Keyring {
     }
 
     pub(crate) fn insert(&mut self, record: KeyRecord) {
+        self.plan_purge(forget_at(&record));
         self.by_hash.insert(record.hash, record.info.id);
         self.keys.insert(record.info.id, record);
     }
@@ -296,34 +305,35 @@ impl Keyring {
             record.info.revoked_at = Some(now);
             record.info.revoked_by = Some(by.unwrap_or_else(|| "unknown".to_owned()));
         }
-        Some(record.info.clone())
+        let (info, due) = (record.info.clone(), forget_at(record));
+        self.plan_purge(due);
+        Some(info)
+    }
+
+    fn plan_purge(&mut self, due: Option<OffsetDateTime>) {
+        if let Some(due) = due {
+            self.next_purge = Some(self.next_purge.map_or(due, |next| next.min(due)));
+        }
     }
 
     /// Forgets keys revoked more than 90 days ago (they also stop authenticating for good).
     pub(crate) fn purge(&mut self, now: OffsetDateTime) {
-        let due = |r: &KeyRecord| {
-            r.info
-                .revoked_at
-                .is_some_and(|at| now >= at + REVOKED_KEY_RETENTION)
-        };
-        if !self.keys.values().any(due) {
+        if self.next_purge.is_none_or(|due| now < due) {
             return;
         }
-        let expired: Vec<Uuid> = self
-            .keys
-            .values()
-            .filter(|r| {
-                r.info
-                    .revoked_at
-                    .is_some_and(|at| now >= at + REVOKED_KEY_RETENTION)
-            })
-            .map(|r| r.info.id)
-            .collect();
-        for id in expired {
-            if let Some(record) = self.keys.remove(&id) {
-                self.by_hash.remove(&record.hash);
+        let Self {
+            keys,
+            by_hash,
+            next_purge,
+        } = self;
+        keys.retain(|_, record| {
+            let keep = forget_at(record).is_none_or(|due| now < due);
+            if !keep {
+                by_hash.remove(&record.hash);
             }
-        }
+            keep
+        });
+        *next_purge = keys.values().filter_map(forget_at).min();
     }
 
     /// Key metadata, oldest first, optionally for one team.
