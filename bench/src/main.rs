@@ -43,6 +43,23 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples.get(samples.len() / 2).copied().unwrap_or_default()
 }
 
+/// Prints a row comparing the medians of two sets of timings.
+fn timing_row(
+    name: &str,
+    (ours, ours_label): (Vec<Duration>, &str),
+    (base, base_label): (Vec<Duration>, &str),
+    notes: &str,
+) {
+    let runs = ours.len();
+    let (ours, base) = (median(ours), median(base));
+    println!(
+        "| {name}, median of {runs} | {}{ours_label} | {}{base_label} | **{:.2}x** | {notes} |",
+        ms(ours),
+        ms(base),
+        ours.as_secs_f64() / base.as_secs_f64()
+    );
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
@@ -328,13 +345,11 @@ async fn start_time(plan: &Plan) -> Result<(), BoxError> {
         drop(mock);
         tokio::task::yield_now().await;
     }
-    let (ours, base) = (median(ours), median(base));
-    println!(
-        "| in-process start, median of {} | {} (PaperlinkMock::start) | {} (MockServer::start) | **{:.2}x** | seeded with four keys |",
-        plan.starts,
-        ms(ours),
-        ms(base),
-        ours.as_secs_f64() / base.as_secs_f64()
+    timing_row(
+        "in-process start",
+        (ours, " (PaperlinkMock::start)"),
+        (base, " (MockServer::start)"),
+        "seeded with four keys",
     );
     Ok(())
 }
@@ -365,13 +380,11 @@ async fn sdk_overhead(plan: &Plan) -> Result<(), BoxError> {
         client.products().get(product.id).await?;
         ours.push(started.elapsed());
     }
-    let (ours, base) = (median(ours), median(base));
-    println!(
-        "| SDK `products().get(id)`, median of {} | {} | {} (reqwest GET, same header) | **{:.2}x** | sequential, standalone mock |",
-        plan.sdk_calls,
-        ms(ours),
-        ms(base),
-        ours.as_secs_f64() / base.as_secs_f64()
+    timing_row(
+        "SDK `products().get(id)`",
+        (ours, ""),
+        (base, " (reqwest GET, same header)"),
+        "sequential, standalone mock",
     );
     Ok(())
 }
@@ -414,13 +427,11 @@ async fn pagination(plan: &Plan) -> Result<(), BoxError> {
             .await?;
         deep.push(started.elapsed());
     }
-    let (first, deep) = (median(first), median(deep));
-    println!(
-        "| page of 100 after 9,900 products, median of {} | {} | {} (first page) | **{:.2}x** | keyset cursor, BTree index |",
-        plan.page_reps,
-        ms(deep),
-        ms(first),
-        deep.as_secs_f64() / first.as_secs_f64()
+    timing_row(
+        "page of 100 after 9,900 products",
+        (deep, ""),
+        (first, " (first page)"),
+        "keyset cursor, BTree index",
     );
     // Alternating repetitions, medians: one pass of each moves by a third between runs.
     let (mut streams, mut hundreds, mut count) = (Vec::new(), Vec::new(), 0);
@@ -442,13 +453,11 @@ async fn pagination(plan: &Plan) -> Result<(), BoxError> {
         }
         hundreds.push(started.elapsed());
     }
-    let (streamed, hundred) = (median(streams), median(hundreds));
-    println!(
-        "| stream all {} products (100 pages), median of the runs | {} | {} (100 first-page round trips) | **{:.2}x** | |",
-        count,
-        ms(streamed),
-        ms(hundred),
-        streamed.as_secs_f64() / hundred.as_secs_f64()
+    timing_row(
+        &format!("stream all {count} products (100 pages), counted"),
+        (streams, ""),
+        (hundreds, " (100 first-page round trips)"),
+        "",
     );
     Ok(())
 }
