@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -324,7 +325,8 @@ pub(crate) struct Call {
     method: Method,
     segments: Vec<String>,
     query: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
+    /// Encoded once; each attempt shares the bytes.
+    body: Option<Bytes>,
     idempotency_key: Option<String>,
 }
 
@@ -347,7 +349,7 @@ impl Call {
     pub(crate) fn json(mut self, body: &impl Serialize) -> Result<Self> {
         let bytes = serde_json::to_vec(body)
             .map_err(|e| ConfigError::with_source("could not encode the request body", e))?;
-        self.body = Some(bytes);
+        self.body = Some(Bytes::from(bytes));
         Ok(self)
     }
 
