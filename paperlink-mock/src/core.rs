@@ -559,14 +559,14 @@ pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
         (Some(only), None) => only.to_str().ok(),
         _ => None,
     };
-    let essence = content_type.map(|c| {
+    let json = content_type.is_some_and(|c| {
         c.split(';')
             .next()
             .unwrap_or_default()
             .trim()
-            .to_ascii_lowercase()
+            .eq_ignore_ascii_case("application/json")
     });
-    if essence.as_deref() != Some("application/json") {
+    if !json {
         return Some(MockResponse::error(
             415,
             "unsupported_media_type",
