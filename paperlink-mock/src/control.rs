@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token};
 use crate::catalog::CatalogError;
 use crate::config::{MockError, SeedProduct};
-use crate::state::State;
+use crate::state::{State, catalog_of};
 use crate::store::Event;
 use crate::wire::{ProductRecord, ProductStatus, create_input};
 
@@ -64,13 +64,9 @@ impl State {
             None => self.uuid(),
         };
         let created = seed.created_at.unwrap_or_else(|| self.clock.now());
-        let defaults = (
-            self.settings.default_type.clone(),
-            self.settings.default_unit.clone(),
-        );
-        let catalog = self.catalog(team, mode);
+        let catalog = catalog_of(&mut self.catalogs, team, mode);
         let stored = catalog
-            .create(id, new, created, (&defaults.0, &defaults.1))
+            .create(id, new, created, self.settings.defaults())
             .map_err(|e| match e {
                 CatalogError::SkuTaken => MockError::SkuConflict,
                 CatalogError::NotFound => MockError::InvalidProduct(Vec::new()),

@@ -288,6 +288,13 @@ pub(crate) struct Settings {
     pub(crate) journal_capacity: usize,
 }
 
+impl Settings {
+    /// The `type` and `unitOfMeasure` of a product created without them.
+    pub(crate) fn defaults(&self) -> (&str, &str) {
+        (&self.default_type, &self.default_unit)
+    }
+}
+
 /// Everything the mock knows.
 #[derive(Debug)]
 pub(crate) struct State {

@@ -231,8 +231,7 @@ fn create(
 ) -> MockResponse {
     let id = state.uuid();
     let response = written(state, key, 201, |catalog, settings| {
-        let defaults = (&*settings.default_type, &*settings.default_unit);
-        catalog.create(id, new, now, defaults)
+        catalog.create(id, new, now, settings.defaults())
     });
     if response.status != 201 {
         return response;
