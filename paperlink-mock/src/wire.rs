@@ -475,17 +475,23 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-fn field<'a>(body: &'a Object<'_>, name: &str) -> Field<&'a str> {
-    match body.get(name).map(|raw| raw.get()) {
+fn field<'a>(body: &'a Object<'_>, name: &str) -> Field<&'a RawValue> {
+    match body.get(name) {
         None => Field::Absent,
-        Some("null") => Field::Null,
-        Some(text) => Field::Value(text),
+        Some(raw) if raw.get() == "null" => Field::Null,
+        Some(raw) => Field::Value(raw),
     }
 }
 
-fn string(field_name: &str, raw: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+fn string(
+    field_name: &str,
+    raw: &RawValue,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     // `raw` is a JSON value the parser already checked: a string without escapes is its text
     // between the quotes.
+    let raw = raw.get();
     let plain = raw
         .strip_prefix('"')
         .and_then(|r| r.strip_suffix('"'))
@@ -512,24 +518,25 @@ fn string(field_name: &str, raw: &str, max: usize, errors: &mut Vec<FieldError>)
 
 fn number(
     field_name: &str,
-    raw: &str,
+    raw: &RawValue,
     max: Option<u32>,
     errors: &mut Vec<FieldError>,
 ) -> Option<Number> {
-    let is_number = raw.starts_with(|c: char| c.is_ascii_digit() || c == '-');
+    let text = raw.get();
+    let is_number = text.starts_with(|c: char| c.is_ascii_digit() || c == '-');
     if !is_number {
         errors.push(FieldError::new(field_name, "must be a number"));
         return None;
     }
-    if raw.starts_with('-') {
+    if text.starts_with('-') {
         errors.push(FieldError::new(
             field_name,
             "must be greater than or equal to 0",
         ));
         return None;
     }
-    match Number::parse(raw) {
-        Ok(n) if max.is_some_and(|m| n.value() > Decimal::from(m)) => {
+    match to_decimal(text) {
+        Ok(value) if max.is_some_and(|m| value > Decimal::from(m)) => {
             errors.push(FieldError::new(
                 field_name,
                 format!(
@@ -539,7 +546,8 @@ fn number(
             ));
             None
         }
-        Ok(n) => Some(n),
+        // The parser already checked the text as JSON: it is kept as it came.
+        Ok(_) => Some(Number(raw.to_owned())),
         Err(message) => {
             errors.push(FieldError::new(field_name, message));
             None
