@@ -148,7 +148,12 @@ async fn http_load(url: &str, auth: &str, seconds: u64, create: bool) -> Result<
         None
     };
     let cpu_before = process_cpu();
-    let measured = wrk(url, auth, seconds, script.as_deref());
+    // wrk runs off the runtime's workers, so that the server under test keeps both of them.
+    let (wrk_url, wrk_auth, wrk_script) = (url.to_owned(), auth.to_owned(), script.clone());
+    let measured = tokio::task::spawn_blocking(move || {
+        wrk(&wrk_url, &wrk_auth, seconds, wrk_script.as_deref())
+    })
+    .await?;
     let cpu = cpu_before
         .zip(process_cpu())
         .map(|(a, b)| b.saturating_sub(a));
