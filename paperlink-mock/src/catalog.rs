@@ -3,6 +3,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 use std::ops::Bound;
 
 use foldhash::HashMap;
@@ -52,10 +53,46 @@ pub(crate) struct Catalog {
     /// Boxed, so that growing the table moves pointers, not products: a large catalog grows
     /// without a long pause.
     products: HashMap<Uuid, Box<Stored>>,
+    indexes: Indexes,
+}
+
+/// Everything a catalog keeps about its products besides the products themselves.
+#[derive(Debug, Default, Clone)]
+struct Indexes {
     all: BTreeSet<SortKey>,
     active: BTreeSet<SortKey>,
     archived: BTreeSet<SortKey>,
     skus: HashMap<String, Uuid>,
+}
+
+impl Indexes {
+    fn by_status(&mut self, status: ProductStatus) -> &mut BTreeSet<SortKey> {
+        match status {
+            ProductStatus::Active => &mut self.active,
+            ProductStatus::Archived => &mut self.archived,
+        }
+    }
+
+    /// Files a record under its sort key and its SKU.
+    fn add(&mut self, record: &ProductRecord) {
+        let key = sort_key(record);
+        self.all.insert(key);
+        self.by_status(record.status).insert(key);
+        if let Some(sku) = &record.sku {
+            self.skus.insert(sku_key(sku).to_owned(), record.id);
+        }
+    }
+
+    fn remove(&mut self, record: &ProductRecord) {
+        let key = sort_key(record);
+        self.all.remove(&key);
+        self.by_status(record.status).remove(&key);
+        if let Some(sku) = &record.sku {
+            if self.skus.get(sku_key(sku)) == Some(&record.id) {
+                self.skus.remove(sku_key(sku));
+            }
+        }
+    }
 }
 
 /// One page: the items' ids and JSON, and whether more follow.
@@ -76,25 +113,19 @@ impl Catalog {
 
     /// All products, newest first.
     pub(crate) fn snapshot(&self) -> Vec<ProductRecord> {
-        self.all
+        self.indexes
+            .all
             .iter()
             .filter_map(|(_, Reverse(id))| self.products.get(id).map(|p| p.record.clone()))
             .collect()
     }
 
-    fn index(&mut self, status: ProductStatus) -> &mut BTreeSet<SortKey> {
-        match status {
-            ProductStatus::Active => &mut self.active,
-            ProductStatus::Archived => &mut self.archived,
-        }
-    }
-
     /// A page after the product `after` (which must exist), in newest-first order.
     pub(crate) fn list(&self, filter: Filter, limit: usize, after: Option<&Uuid>) -> Listing<'_> {
         let index = match filter {
-            Filter::Active => &self.active,
-            Filter::Archived => &self.archived,
-            Filter::All => &self.all,
+            Filter::Active => &self.indexes.active,
+            Filter::Archived => &self.indexes.archived,
+            Filter::All => &self.indexes.all,
         };
         let start = match after.and_then(|id| self.products.get(id)) {
             Some(p) => Bound::Excluded(sort_key(&p.record)),
@@ -113,10 +144,11 @@ impl Catalog {
     }
 
     fn sku_owner(&self, sku: &str) -> Option<Uuid> {
-        self.skus.get(sku_key(sku)).copied()
+        self.indexes.skus.get(sku_key(sku)).copied()
     }
 
-    /// Inserts a new product built from a validated create body.
+    /// Inserts a new product built from a validated create body. The SKU is claimed and the
+    /// product filed through their map entries, so each map is probed once.
     pub(crate) fn create(
         &mut self,
         id: Uuid,
@@ -131,10 +163,15 @@ impl Catalog {
             rest: input,
         } = new;
         let sku = input.sku.flatten();
-        if sku.as_deref().is_some_and(|s| self.sku_owner(s).is_some()) {
-            return Err(CatalogError::SkuTaken);
+        if let Some(sku) = &sku {
+            match self.indexes.skus.entry(sku_key(sku).to_owned()) {
+                Entry::Occupied(_) => return Err(CatalogError::SkuTaken),
+                Entry::Vacant(slot) => {
+                    slot.insert(id);
+                }
+            }
         }
-        Ok(self.insert(ProductRecord {
+        let record = ProductRecord {
             id,
             name,
             unit_price,
@@ -149,33 +186,37 @@ impl Catalog {
             status: ProductStatus::Active,
             created_at: now,
             updated_at: now,
-        }))
-    }
-
-    /// Inserts a record as is (seeding and restoring state), replacing one with the same id.
-    pub(crate) fn insert(&mut self, record: ProductRecord) -> &Stored {
-        if let Some(old) = self.products.remove(&record.id) {
-            self.unindex(&old.record);
-        }
+        };
         let key = sort_key(&record);
-        self.all.insert(key);
-        self.index(record.status).insert(key);
-        if let Some(sku) = &record.sku {
-            self.skus.insert(sku_key(sku).to_owned(), record.id);
-        }
-        self.products
-            .entry(record.id)
-            .insert_entry(Box::new(Stored::new(record)))
-            .into_mut()
+        Ok(self.file(Box::new(Stored::new(record)), Some(key)))
     }
 
-    fn unindex(&mut self, record: &ProductRecord) {
-        let key = sort_key(record);
-        self.all.remove(&key);
-        self.index(record.status).remove(&key);
-        if let Some(sku) = &record.sku {
-            if self.skus.get(sku_key(sku)) == Some(&record.id) {
-                self.skus.remove(sku_key(sku));
+    /// Inserts a record as is (seeding, restoring state, updates), replacing one with the same
+    /// id.
+    pub(crate) fn insert(&mut self, record: ProductRecord) -> &Stored {
+        self.file(Box::new(Stored::new(record)), None)
+    }
+
+    /// Stores a product, replacing one with the same id. `new_key` says that the product is
+    /// new and its SKU already claimed: only its sort key is left to file, unless the id turns
+    /// out to be taken after all.
+    fn file(&mut self, stored: Box<Stored>, new_key: Option<SortKey>) -> &Stored {
+        let Self { products, indexes } = self;
+        match (products.entry(stored.record.id), new_key) {
+            (Entry::Vacant(slot), Some(key)) => {
+                indexes.all.insert(key);
+                indexes.by_status(stored.record.status).insert(key);
+                slot.insert(stored)
+            }
+            (Entry::Vacant(slot), None) => {
+                indexes.add(&stored.record);
+                slot.insert(stored)
+            }
+            (Entry::Occupied(mut slot), _) => {
+                let old = slot.insert(stored);
+                indexes.remove(&old.record);
+                indexes.add(&slot.get().record);
+                slot.into_mut()
             }
         }
     }
