@@ -221,6 +221,7 @@ impl Keyring {
         &mut self,
         id: Uuid,
         token: &str,
+        hash: [u8; 32],
         spec: KeySpec,
         now: OffsetDateTime,
     ) -> KeyInfo {
@@ -244,7 +245,7 @@ impl Keyring {
         };
         self.insert(KeyRecord {
             info: info.clone(),
-            hash: hash_token(token),
+            hash,
         });
         info
     }
@@ -253,6 +254,11 @@ impl Keyring {
         self.plan_purge(forget_at(&record));
         self.by_hash.insert(record.hash, record.info.id);
         self.keys.insert(record.info.id, record);
+    }
+
+    /// Whether a key has this token hash.
+    pub(crate) fn knows(&self, hash: &[u8; 32]) -> bool {
+        self.by_hash.contains_key(hash)
     }
 
     pub(crate) fn get(&self, id: &Uuid) -> Option<&KeyInfo> {
@@ -400,7 +406,7 @@ mod tests {
             team: "t".into(),
             created_by: "owner".into(),
         };
-        let info = ring.create(Uuid::from_u128(1), &token, spec, t0);
+        let info = ring.create(Uuid::from_u128(1), &token, hash_token(&token), spec, t0);
         assert_eq!(info.prefix, token[..11]);
         assert!(!format!("{:?}", ring).contains(&token));
         let delay = Duration::from_secs(5);

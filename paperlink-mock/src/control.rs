@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token};
+use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token, hash_token};
 use crate::catalog::CatalogError;
 use crate::config::{MockError, SeedProduct};
 use crate::state::{State, catalog_of};
@@ -18,10 +18,23 @@ impl State {
     /// Creates a key, as the dashboard does: the token is returned here, once, as a secret;
     /// only its hash is kept.
     pub(crate) fn create_key(&mut self, spec: KeySpec) -> (KeyInfo, SecretString) {
-        let token = generate_token(&mut self.rng, spec.mode);
-        let id = self.uuid();
+        // Drawn until unused, so that a repeating generator (the same seed after a restart)
+        // can neither hand out a token twice nor overwrite a key.
+        let (token, hash) = loop {
+            let token = generate_token(&mut self.rng, spec.mode);
+            let hash = hash_token(&token);
+            if !self.keys.knows(&hash) {
+                break (token, hash);
+            }
+        };
+        let id = loop {
+            let id = self.uuid();
+            if self.keys.get(&id).is_none() {
+                break id;
+            }
+        };
         let now = self.clock.now();
-        let info = self.keys.create(id, &token, spec, now);
+        let info = self.keys.create(id, &token, hash, spec, now);
         self.record_key(&id);
         (info, SecretString::from(token))
     }
@@ -61,7 +74,7 @@ impl State {
         let new = create_input(&body).map_err(MockError::InvalidProduct)?;
         let id = match seed.id {
             Some(id) => id,
-            None => self.uuid(),
+            None => self.product_id(team, mode),
         };
         let created = seed.created_at.unwrap_or_else(|| self.clock.now());
         let catalog = catalog_of(&mut self.catalogs, team, mode);

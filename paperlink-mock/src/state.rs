@@ -266,6 +266,10 @@ pub(crate) struct IdempotentResponse {
 /// a record is found only by the same key sending the same key to the same route.
 pub(crate) type IdempotencyScope = [u8; 32];
 
+fn random_uuid(rng: &mut fastrand::Rng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid()
+}
+
 /// Product catalogs by (team, mode).
 pub(crate) type Catalogs = HashMap<(String, KeyMode), Catalog>;
 
@@ -360,7 +364,19 @@ impl State {
 
     /// A random (or, with a seed, reproducible) v4 UUID.
     pub(crate) fn uuid(&mut self) -> Uuid {
-        uuid::Builder::from_random_bytes(self.rng.u128(..).to_le_bytes()).into_uuid()
+        random_uuid(&mut self.rng)
+    }
+
+    /// An id no product of this catalog has. Ids are drawn until one is free, so that a
+    /// repeating generator (the same seed after a restart) can never overwrite a product.
+    pub(crate) fn product_id(&mut self, team: &str, mode: KeyMode) -> Uuid {
+        let catalog = catalog_of(&mut self.catalogs, team, mode);
+        loop {
+            let id = random_uuid(&mut self.rng);
+            if !catalog.contains(&id) {
+                return id;
+            }
+        }
     }
 
     pub(crate) fn catalog(&mut self, team: &str, mode: KeyMode) -> &mut Catalog {
@@ -562,5 +578,40 @@ mod tests {
         let mut c = Clock::frozen(OffsetDateTime::UNIX_EPOCH);
         c.advance(Duration::from_secs(90));
         assert_eq!(c.now().unix_timestamp(), 90);
+    }
+
+    #[test]
+    fn a_repeating_generator_never_reuses_a_product_id_a_token_or_a_key_id() {
+        let mut s = state(10);
+        let spec = || crate::auth::KeySpec {
+            name: "k".into(),
+            mode: KeyMode::Test,
+            scope: crate::auth::KeyScope::ReadWrite,
+            team: "t".into(),
+            created_by: "owner".into(),
+        };
+        let product = crate::config::SeedProduct::new("p", rust_decimal::Decimal::ONE, "USD");
+        // Each second draw starts from the generator's state before the first, as a restart
+        // with the same seed would.
+        let before = s.rng.clone();
+        let first_product = s
+            .insert_product("t", KeyMode::Test, &product)
+            .expect("seeded");
+        s.rng = before;
+        let second_product = s
+            .insert_product("t", KeyMode::Test, &product)
+            .expect("seeded");
+        let before = s.rng.clone();
+        let (first_key, _) = s.create_key(spec());
+        s.rng = before;
+        let (second_key, _) = s.create_key(spec());
+        assert_ne!(first_product.id, second_product.id);
+        assert_ne!(first_key.id, second_key.id);
+        assert_ne!(
+            first_key.prefix, second_key.prefix,
+            "a token is not handed out twice"
+        );
+        assert_eq!(s.catalog("t", KeyMode::Test).snapshot().len(), 2);
+        assert_eq!(s.keys.list(None).len(), 2);
     }
 }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::auth::{KeyMode, KeyRecord, Keyring};
 use crate::config::MockError;
@@ -207,12 +208,14 @@ fn replay(path: &Path, file: File, state: &mut State) -> Result<bool, MockError>
         .map_err(|e| file_error(path, e))?;
     let count = lines.len();
     let mut applied = false;
+    let mut history = Sha256::new();
     for (index, line) in lines.into_iter().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str::<Event>(&line) {
             Ok(event) => {
+                history.update(line.as_bytes());
                 state.apply(event);
                 applied = true;
             }
@@ -225,6 +228,13 @@ fn replay(path: &Path, file: File, state: &mut State) -> Result<bool, MockError>
             }
         }
     }
+    // With a fixed seed the generator would start over and draw the ids and tokens it drew
+    // before the restart. Mixing in what the file holds gives each history its own sequence,
+    // still reproducible from the seed and the file.
+    let digest = history.finalize();
+    let mut salt = [0; 8];
+    salt.copy_from_slice(&digest[..8]);
+    state.rng = fastrand::Rng::with_seed(state.rng.u64(..) ^ u64::from_le_bytes(salt));
     Ok(applied)
 }
 
@@ -387,6 +397,82 @@ mod tests {
         std::fs::write(&path, damaged).expect("write");
         let err = MockCore::from_builder(&builder).expect_err("damaged");
         assert!(err.to_string().contains("line 1"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_restart_with_the_same_rng_seed_does_not_reuse_ids_or_tokens() {
+        let dir = std::env::temp_dir().join(format!("paperlink-store-seed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("state.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let builder = PaperlinkMock::builder().seed(7).data_file(&path);
+        let create = |core: &MockCore, token: &str, name: &str| {
+            let body =
+                format!(r#"{{"name":"{name}","unitPrice":1.00,"currency":"USD","sku":"{name}"}}"#);
+            let created = core.handle(&request(
+                Method::POST,
+                "/api/v1/products",
+                token,
+                &body,
+                None,
+            ));
+            assert_eq!(
+                created.status,
+                201,
+                "{}",
+                String::from_utf8_lossy(&created.body)
+            );
+            json(&created)["data"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        };
+        let new_key = |core: &MockCore| {
+            let key = core.handle(&request(
+                Method::POST,
+                "/__admin/keys",
+                "",
+                r#"{"name":"n","mode":"test","scope":"READ_WRITE"}"#,
+                None,
+            ));
+            assert_eq!(key.status, 201);
+            let data = &json(&key)["data"];
+            (
+                data["token"].as_str().expect("token").to_owned(),
+                data["id"].as_str().expect("id").to_owned(),
+            )
+        };
+
+        let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+        let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
+            .expect("key")
+            .token
+            .expose_secret()
+            .to_owned();
+        let first = create(&core, &token, "first");
+        let (first_token, first_key) = new_key(&core);
+        drop(core);
+
+        let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+        let second = create(&core, &token, "second");
+        let (second_token, second_key) = new_key(&core);
+        assert_ne!(
+            first, second,
+            "a new product must not take a stored product's id"
+        );
+        assert_ne!(first_key, second_key);
+        assert_ne!(
+            first_token, second_token,
+            "a new key must not repeat a token"
+        );
+        let listed = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
+        let listed = json(&listed);
+        assert_eq!(
+            listed["data"]["data"].as_array().map(Vec::len),
+            Some(2),
+            "{listed}"
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -229,7 +229,7 @@ fn create(
     new: wire::NewProduct,
     now: OffsetDateTime,
 ) -> MockResponse {
-    let id = state.uuid();
+    let id = state.product_id(&key.team, key.mode);
     let response = written(state, key, 201, |catalog, settings| {
         catalog.create(id, new, now, settings.defaults())
     });
