@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use sha2::{Digest, Sha256};
@@ -72,8 +73,8 @@ pub struct MockResponse {
     pub status: u16,
     /// The headers, in order (names are lower-case constants; fixed values are not copied).
     pub headers: Vec<(&'static str, Cow<'static, str>)>,
-    /// The body (JSON).
-    pub body: Vec<u8>,
+    /// The body (JSON). An idempotent write's record shares it rather than copying it.
+    pub body: Bytes,
     /// Wait this long before answering (an injected delay).
     pub delay: Option<Duration>,
     /// Break the connection instead of answering (an injected fault; the request was applied).
@@ -83,11 +84,11 @@ pub struct MockResponse {
 }
 
 impl MockResponse {
-    pub(crate) fn json(status: u16, body: Vec<u8>) -> Self {
+    pub(crate) fn json(status: u16, body: impl Into<Bytes>) -> Self {
         let mut response = Self {
             status,
             headers: Vec::with_capacity(4),
-            body,
+            body: body.into(),
             delay: None,
             drop_connection: false,
             key_prefix: None,
@@ -476,7 +477,7 @@ fn authorized(
     outcome: &mut Outcome,
 ) -> MockResponse {
     if let Route::OpenApi = route {
-        return MockResponse::json(200, crate::openapi::DOCUMENT.as_bytes().to_vec());
+        return MockResponse::json(200, Bytes::from_static(crate::openapi::DOCUMENT.as_bytes()));
     }
     let credential = match prepared.credential {
         Ok(hash) => hash,

@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -257,9 +258,60 @@ pub(crate) struct IdempotentResponse {
     pub(crate) fingerprint: [u8; 32],
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
-    pub(crate) body: Vec<u8>,
+    /// The response body, shared with the response that was sent; stored as text.
+    #[serde(with = "text_body")]
+    pub(crate) body: Bytes,
     #[serde(with = "millis")]
     pub(crate) expires: OffsetDateTime,
+}
+
+/// A stored response body in the data file: as text (the mock's bodies are JSON), read back
+/// from text or from the array of byte values that earlier versions wrote.
+mod text_body {
+    use std::fmt;
+
+    use bytes::Bytes;
+    use serde::de::{self, SeqAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
+        match std::str::from_utf8(body) {
+            Ok(text) => serializer.serialize_str(text),
+            Err(_) => serializer.serialize_bytes(body),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Bytes, D::Error> {
+        struct Body;
+
+        impl<'de> Visitor<'de> for Body {
+            type Value = Bytes;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a response body as text or as byte values")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
+                Ok(Bytes::copy_from_slice(text.as_bytes()))
+            }
+
+            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Bytes, E> {
+                Ok(Bytes::copy_from_slice(bytes))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bytes, A::Error> {
+                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
+                while let Some(byte) = seq.next_element::<u8>()? {
+                    bytes.push(byte);
+                }
+                Ok(Bytes::from(bytes))
+            }
+        }
+
+        deserializer.deserialize_any(Body)
+    }
 }
 
 /// The SHA-256 of the API key's credential, the method, the path and the `Idempotency-Key`:
@@ -613,5 +665,38 @@ mod tests {
         );
         assert_eq!(s.catalog("t", KeyMode::Test).snapshot().len(), 2);
         assert_eq!(s.keys.list(None).len(), 2);
+    }
+
+    #[test]
+    fn a_stored_body_is_written_as_text_and_read_from_text_or_byte_values() {
+        let record = IdempotentResponse {
+            fingerprint: [7; 32],
+            status: 201,
+            location: None,
+            body: Bytes::from_static(br#"{"data":{"name":"Kept"}}"#),
+            expires: OffsetDateTime::UNIX_EPOCH,
+        };
+        let line = serde_json::to_string(&record).expect("serialize");
+        assert!(
+            line.contains(r#""body":"{\"data\":{\"name\":\"Kept\"}}""#),
+            "{line}"
+        );
+        let back: IdempotentResponse = serde_json::from_str(&line).expect("text");
+        assert_eq!(back.body, record.body);
+        // Earlier versions wrote the body as an array of byte values.
+        let values: Vec<String> = record.body.iter().map(u8::to_string).collect();
+        let old = line.replace(
+            r#""{\"data\":{\"name\":\"Kept\"}}""#,
+            &format!("[{}]", values.join(",")),
+        );
+        assert_ne!(old, line);
+        let back: IdempotentResponse = serde_json::from_str(&old).expect("byte values");
+        assert_eq!(back.body, record.body);
+        assert!(
+            serde_json::from_str::<IdempotentResponse>(
+                &line.replace(r#""body":"#, r#""body":7,"x":"#)
+            )
+            .is_err()
+        );
     }
 }
