@@ -57,15 +57,25 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Log lines are written by a thread of their own, through a buffer that it flushes
+    // whenever it has caught up: request handlers do not wait on stderr, and under load many
+    // lines go out in one write. No line is dropped (a full queue makes loggers wait).
+    let (writer, flushed) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("paperlink-mock-log")
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match run(Args::parse()).await {
+    let outcome = run(Args::parse()).await;
+    // Every line logged so far is written before the process ends.
+    drop(flushed);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("paperlink-mock: {message}");
