@@ -9,8 +9,9 @@
 //! target/release/paperlink-bench sdk http   # only some scenarios: http start sdk pagination memory load
 //! ```
 //!
-//! HTTP throughput uses `wrk` when it is on PATH (Debian package `wrk`) and the built-in load
-//! generator otherwise; both sides of a ratio always use the same one.
+//! HTTP throughput and memory are measured on the `paperlink-mock` binary beside this one (build
+//! both), as users run it. HTTP throughput uses `wrk` when it is on PATH (Debian package `wrk`)
+//! and the built-in load generator otherwise; both sides of a ratio always use the same one.
 
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -125,9 +126,9 @@ fn create_request(
         ))
 }
 
-/// CPU time this process has used, user and system, from `/proc/self/stat` (`None` elsewhere).
-fn process_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+/// CPU time a process has used, user and system, from `/proc/PID/stat` (`None` elsewhere).
+fn process_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     // After the command name, utime and stime are the 12th and 13th fields, in USER_HZ (100/s).
     let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
@@ -138,13 +139,19 @@ fn process_cpu() -> Option<Duration> {
 struct Load {
     throughput: Throughput,
     tool: &'static str,
-    /// With wrk (another process), this process only serves: its CPU time per request.
+    /// With wrk (another process), the serving process's CPU time per request.
     cpu_per_request: Option<Duration>,
 }
 
-/// Throughput of `GET url` (or, with `create`, of unique-key `POST url`): wrk when available,
-/// else the built-in generator.
-async fn http_load(url: &str, auth: &str, seconds: u64, create: bool) -> Result<Load, BoxError> {
+/// Throughput of `GET url` (or, with `create`, of unique-key `POST url`) served by process
+/// `server`: wrk when available, else the built-in generator.
+async fn http_load(
+    server: u32,
+    url: &str,
+    auth: &str,
+    seconds: u64,
+    create: bool,
+) -> Result<Load, BoxError> {
     let script = if create {
         let path = std::env::temp_dir().join(format!("paperlink-bench-{}.lua", std::process::id()));
         std::fs::write(&path, CREATE_SCRIPT)?;
@@ -152,7 +159,7 @@ async fn http_load(url: &str, auth: &str, seconds: u64, create: bool) -> Result<
     } else {
         None
     };
-    let cpu_before = process_cpu();
+    let cpu_before = process_cpu(server);
     // wrk runs off the runtime's workers, so that the server under test keeps both of them.
     let (wrk_url, wrk_auth, wrk_script) = (url.to_owned(), auth.to_owned(), script.clone());
     let measured = tokio::task::spawn_blocking(move || {
@@ -160,7 +167,7 @@ async fn http_load(url: &str, auth: &str, seconds: u64, create: bool) -> Result<
     })
     .await?;
     let cpu = cpu_before
-        .zip(process_cpu())
+        .zip(process_cpu(server))
         .map(|(a, b)| b.saturating_sub(a));
     if let Some(path) = &script {
         let _ = std::fs::remove_file(path);
@@ -279,25 +286,57 @@ fn row(name: &str, ours: &Load, base: &Load) {
     );
 }
 
-async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
-    // As the `paperlink-mock` binary runs: real time, no rate limit for the load.
-    let mut builder = PaperlinkMock::builder()
-        .no_rate_limit()
-        .system_clock()
-        .journal_capacity(10_000);
-    for i in 0..40 {
-        builder = builder.product(
-            KeyMode::Test,
-            SeedProduct::new(format!("Product {i}"), Decimal::new(12010 + i, 2), "USD")
-                .sku(format!("S-{i}")),
-        );
+/// The binary with one log level for an HTTP comparison.
+struct Served {
+    mock: Binary,
+    label: &'static str,
+}
+
+impl Served {
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.mock.token)
     }
-    let mock = Standalone::start(builder).await?;
-    let auth = bearer(&mock.token);
-    let url = format!("{}/products?limit=20", mock.base_url);
+}
+
+async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
+    // The `paperlink-mock` binary as users run it, with 40 products and no rate limit for the
+    // load: once with the default log level (a line per request, here to a file) and once
+    // with RUST_LOG=warn (no request log).
+    let seed: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"name":"Product {i}","unitPrice":{},"currency":"USD","sku":"S-{i}"}}"#,
+                Decimal::new(12010 + i, 2)
+            )
+        })
+        .collect();
+    let scratch = |what: &str| {
+        std::env::temp_dir().join(format!("paperlink-bench-{what}-{}", std::process::id()))
+    };
+    let (seed_file, log_file) = (scratch("seed.json"), scratch("log.txt"));
+    std::fs::write(&seed_file, format!("[{}]", seed.join(",")))?;
+    let seed_arg = seed_file.to_string_lossy().into_owned();
+    let args = ["--no-rate-limit", "--seed", &seed_arg];
+    let started = Binary::spawn(&args, "info", Some(&log_file)).and_then(|logged| {
+        Ok([
+            Served {
+                mock: logged,
+                label: "default log level",
+            },
+            Served {
+                mock: Binary::spawn(&args, "warn", None)?,
+                label: "RUST_LOG=warn",
+            },
+        ])
+    });
+    let _ = std::fs::remove_file(&seed_file);
+    let servers = started?;
+    let bench = std::process::id();
+
+    let url = |served: &Served, path: &str| format!("{}{path}", served.mock.base_url);
     let sample = reqwest::Client::new()
-        .get(&url)
-        .header("authorization", &auth)
+        .get(url(&servers[0], "/products?limit=20"))
+        .header("authorization", servers[0].auth())
         .send()
         .await?;
     let headers: Vec<(String, String)> = sample
@@ -308,36 +347,70 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
         .collect();
     let body = sample.bytes().await?.to_vec();
     let (bare_url, _stop) = bare_server(200, body, headers.clone()).await?;
-
     let base = http_load(
+        bench,
         &format!("{bare_url}/products?limit=20"),
-        &auth,
+        &servers[0].auth(),
         plan.http_seconds,
         false,
     )
     .await?;
-    let ours = http_load(&url, &auth, plan.http_seconds, false).await?;
-    row("GET /products?limit=20, 64 connections", &ours, &base);
-
-    let create_url = format!("{}/products", mock.base_url);
-    let sample = create_request(&reqwest::Client::new(), &create_url, &auth, 999, 0)
-        .send()
+    for served in &servers {
+        let path = "/products?limit=20";
+        let ours = http_load(
+            served.mock.pid(),
+            &url(served, path),
+            &served.auth(),
+            plan.http_seconds,
+            false,
+        )
         .await?;
+        row(
+            &format!("GET /products?limit=20, 64 connections, {}", served.label),
+            &ours,
+            &base,
+        );
+    }
+
+    let sample = create_request(
+        &reqwest::Client::new(),
+        &url(&servers[0], "/products"),
+        &servers[0].auth(),
+        999,
+        0,
+    )
+    .send()
+    .await?;
     let body = sample.bytes().await?.to_vec();
     let (bare_post, _stop_post) = bare_server(201, body, headers).await?;
     let base = http_load(
+        bench,
         &format!("{bare_post}/products"),
-        &auth,
+        &servers[0].auth(),
         plan.http_seconds,
         true,
     )
     .await?;
-    let ours = http_load(&create_url, &auth, plan.http_seconds, true).await?;
-    row(
-        "POST /products with Idempotency-Key, 64 connections",
-        &ours,
-        &base,
-    );
+    for served in &servers {
+        let ours = http_load(
+            served.mock.pid(),
+            &url(served, "/products"),
+            &served.auth(),
+            plan.http_seconds,
+            true,
+        )
+        .await?;
+        row(
+            &format!(
+                "POST /products with Idempotency-Key, 64 connections, {}",
+                served.label
+            ),
+            &ours,
+            &base,
+        );
+    }
+    drop(servers);
+    let _ = std::fs::remove_file(&log_file);
     Ok(())
 }
 
@@ -506,6 +579,74 @@ fn time_zero() -> time::OffsetDateTime {
     time::OffsetDateTime::UNIX_EPOCH + Duration::from_secs(1_736_935_200)
 }
 
+/// The `paperlink-mock` binary beside this one, serving on a free loopback port until dropped.
+struct Binary {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT/api/v1`.
+    base_url: String,
+    /// The Test Read & Write key's token, as the binary printed it.
+    token: String,
+}
+
+impl Binary {
+    /// Starts it with `args` and `RUST_LOG=log_level`, its logs going to `log_file` (or nowhere).
+    fn spawn(
+        args: &[&str],
+        log_level: &str,
+        log_file: Option<&std::path::Path>,
+    ) -> Result<Self, BoxError> {
+        let binary = std::env::current_exe()?.with_file_name("paperlink-mock");
+        let stderr = match log_file {
+            Some(path) => Stdio::from(std::fs::File::create(path)?),
+            None => Stdio::null(),
+        };
+        let mut child = Command::new(&binary)
+            .args(["--port", "0"])
+            .args(args)
+            .env("RUST_LOG", log_level)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(|e| format!("cannot start {} (build it first): {e}", binary.display()))?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut binary = Self {
+            child,
+            base_url: String::new(),
+            token: String::new(),
+        };
+        // The banner: the URL, the control plane, then the four seeded keys.
+        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+        binary.base_url = lines
+            .next()
+            .ok_or("no output")??
+            .trim_start_matches("paperlink-mock listening on ")
+            .to_owned();
+        binary.token = lines
+            .by_ref()
+            .take(6)
+            .filter_map(Result::ok)
+            .find(|l| l.contains("test") && l.contains("ReadWrite"))
+            .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+            .ok_or("no Test Read & Write token in the banner")?;
+        Ok(binary)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 fn rss_kib(pid: u32) -> Result<u64, BoxError> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     status
@@ -516,32 +657,10 @@ fn rss_kib(pid: u32) -> Result<u64, BoxError> {
 }
 
 async fn memory(plan: &Plan) -> Result<(), BoxError> {
-    let binary = std::env::current_exe()?.with_file_name("paperlink-mock");
-    let mut child = Command::new(&binary)
-        .args(["--port", "0", "--no-rate-limit", "--rng-seed", "9"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {} (build it first): {e}", binary.display()))?;
-    let mut stdout = std::io::BufRead::lines(std::io::BufReader::new(
-        child.stdout.take().ok_or("no stdout")?,
-    ));
-    let base = stdout
-        .next()
-        .ok_or("no output")??
-        .trim_start_matches("paperlink-mock listening on ")
-        .to_owned();
-    let token = stdout
-        .by_ref()
-        .take(6)
-        .filter_map(Result::ok)
-        .filter_map(|l| l.split_whitespace().last().map(str::to_owned))
-        .find(|t| t.starts_with("pk_test_"))
-        .ok_or("no token")?;
+    let mut mock = Binary::spawn(&["--no-rate-limit", "--rng-seed", "9"], "warn", None)?;
     let (small, large) = plan.memory;
-    let url = format!("{base}/products?limit=20");
-    let auth = format!("Bearer {token}");
+    let url = format!("{}/products?limit=20", mock.base_url);
+    let auth = format!("Bearer {}", mock.token);
     let send = |total: usize| {
         let (url, auth) = (url.clone(), auth.clone());
         hammer_count(64, total, move |http, _| {
@@ -549,11 +668,10 @@ async fn memory(plan: &Plan) -> Result<(), BoxError> {
         })
     };
     send(small).await?;
-    let after_small = rss_kib(child.id())?;
+    let after_small = rss_kib(mock.pid())?;
     send(large - small).await?;
-    let after_large = rss_kib(child.id())?;
-    let _ = child.kill();
-    let _ = child.wait();
+    let after_large = rss_kib(mock.pid())?;
+    mock.stop();
     println!(
         "| standalone RSS after {large} requests | {:.1} MiB | {:.1} MiB (after {small}) | **{:.2}x** | journal ring of 10,000 lines |",
         after_large as f64 / 1024.0,

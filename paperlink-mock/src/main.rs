@@ -59,8 +59,10 @@ struct Args {
 async fn main() -> ExitCode {
     // Log lines are written by a thread of their own, through a buffer that it flushes
     // whenever it has caught up: request handlers do not wait on stderr, and under load many
-    // lines go out in one write. No line is dropped (a full queue makes loggers wait).
+    // lines go out in one write. No line is dropped: when 16,384 lines wait (a few MiB), the
+    // next logger waits for room, so memory stays bounded however slow stderr is.
     let (writer, flushed) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(16_384)
         .lossy(false)
         .thread_name("paperlink-mock-log")
         .finish(std::io::BufWriter::new(std::io::stderr()));
