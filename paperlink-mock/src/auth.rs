@@ -225,15 +225,15 @@ impl Keyring {
         spec: KeySpec,
         now: OffsetDateTime,
     ) -> KeyInfo {
-        let shown: String = token
-            .chars()
-            .skip(spec.mode.prefix().len())
-            .take(3)
-            .collect();
+        // The mode prefix and the first three characters after it.
+        let shown = token
+            .char_indices()
+            .nth(spec.mode.prefix().len() + 3)
+            .map_or(token.len(), |(end, _)| end);
         let info = KeyInfo {
             id,
             name: spec.name,
-            prefix: format!("{}{shown}", spec.mode.prefix()),
+            prefix: token[..shown].to_owned(),
             mode: spec.mode,
             scope: spec.scope,
             team: spec.team,

@@ -354,21 +354,14 @@ impl PaperlinkMockBuilder {
         let mut seeded = Vec::with_capacity(4);
         for mode in KeyMode::ALL {
             for scope in KeyScope::ALL {
-                let name = format!(
-                    "{} {}",
-                    if mode == KeyMode::Live {
-                        "Live"
-                    } else {
-                        "Test"
-                    },
-                    if scope == KeyScope::ReadWrite {
-                        "Read & Write"
-                    } else {
-                        "Read-only"
-                    }
-                );
+                let name = match (mode, scope) {
+                    (KeyMode::Live, KeyScope::ReadWrite) => "Live Read & Write",
+                    (KeyMode::Live, KeyScope::ReadOnly) => "Live Read-only",
+                    (KeyMode::Test, KeyScope::ReadWrite) => "Test Read & Write",
+                    (KeyMode::Test, KeyScope::ReadOnly) => "Test Read-only",
+                };
                 let spec = KeySpec {
-                    name,
+                    name: name.to_owned(),
                     mode,
                     scope,
                     team: DEFAULT_TEAM.to_owned(),

@@ -40,8 +40,10 @@ impl State {
     }
 
     fn record_key(&mut self, id: &Uuid) {
-        if let Some(record) = self.keys.record(id).cloned() {
-            self.record(|| Event::KeyPut(record));
+        // The record is copied only when there is a data file to write it to.
+        let Self { keys, pending, .. } = self;
+        if let (Some(pending), Some(record)) = (pending, keys.record(id)) {
+            pending.push(Event::KeyPut(record.clone()));
         }
     }
 
