@@ -582,6 +582,8 @@ fn time_zero() -> time::OffsetDateTime {
 /// The `paperlink-mock` binary beside this one, serving on a free loopback port until dropped.
 struct Binary {
     child: std::process::Child,
+    /// Its stdout, open until it stops.
+    _banner: Banner,
     /// `http://127.0.0.1:PORT/api/v1`.
     base_url: String,
     /// The Test Read & Write key's token, as the binary printed it.
@@ -608,27 +610,24 @@ impl Binary {
             .stderr(stderr)
             .spawn()
             .map_err(|e| format!("cannot start {} (build it first): {e}", binary.display()))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut binary = Self {
-            child,
-            base_url: String::new(),
-            token: String::new(),
-        };
-        // The banner: the URL, the control plane, then the four seeded keys.
-        let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-        binary.base_url = lines
-            .next()
-            .ok_or("no output")??
-            .trim_start_matches("paperlink-mock listening on ")
-            .to_owned();
-        binary.token = lines
-            .by_ref()
-            .take(6)
-            .filter_map(Result::ok)
-            .find(|l| l.contains("test") && l.contains("ReadWrite"))
-            .and_then(|l| l.split_whitespace().last().map(str::to_owned))
-            .ok_or("no Test Read & Write token in the banner")?;
-        Ok(binary)
+        match child
+            .stdout
+            .take()
+            .ok_or_else(|| "no stdout".into())
+            .and_then(read_banner)
+        {
+            Ok((banner, base_url, token)) => Ok(Self {
+                child,
+                _banner: banner,
+                base_url,
+                token,
+            }),
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(error)
+            }
+        }
     }
 
     fn pid(&self) -> u32 {
@@ -645,6 +644,28 @@ impl Drop for Binary {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+type Banner = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
+
+/// Reads the binary's banner (the URL, the control plane, a heading, then the four seeded
+/// keys) to the end: the base URL and the Test Read & Write token. The pipe is returned, to be
+/// kept open, so that the binary never writes to a closed pipe.
+fn read_banner(stdout: std::process::ChildStdout) -> Result<(Banner, String, String), BoxError> {
+    let mut banner = std::io::BufRead::lines(std::io::BufReader::new(stdout));
+    let mut lines = Vec::with_capacity(7);
+    for _ in 0..7 {
+        lines.push(banner.next().ok_or("the banner ended early")??);
+    }
+    let base_url = lines[0]
+        .trim_start_matches("paperlink-mock listening on ")
+        .to_owned();
+    let token = lines
+        .iter()
+        .find(|l| l.contains("test") && l.contains("ReadWrite"))
+        .and_then(|l| l.split_whitespace().last().map(str::to_owned))
+        .ok_or("no Test Read & Write token in the banner")?;
+    Ok((banner, base_url, token))
 }
 
 fn rss_kib(pid: u32) -> Result<u64, BoxError> {
