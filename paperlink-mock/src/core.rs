@@ -209,31 +209,52 @@ impl MockCore {
         builder.build_core()
     }
 
-    /// Makes the request's changes durable before its response goes out; if that fails the
-    /// client gets a 503 and the write is not acknowledged.
-    fn persist(&self, state: &mut State, response: MockResponse) -> MockResponse {
+    /// Makes the request's changes durable before its response goes out. A success answer to
+    /// a write (a replay included) goes out only when everything is on disk; otherwise the
+    /// client gets a 503 and the write is not acknowledged. After a failed write the data file
+    /// takes nothing more until a restart, so every later write gets a 503 too; reads go on.
+    fn persist(&self, state: &mut State, method: &Method, response: MockResponse) -> MockResponse {
         let (Some(store), Some(pending)) = (&self.store, state.pending.as_mut()) else {
             return response;
         };
-        if pending.is_empty() {
+        let acknowledges = method != Method::GET && (200..300).contains(&response.status);
+        if pending.is_empty() && !acknowledges {
             return response;
         }
         let events = std::mem::take(pending);
-        let written = store
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .append(&events);
-        match written {
+        let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+        let failed_before = store.failed();
+        match store.append(&events) {
             Ok(()) => response,
             Err(error) => {
-                tracing::error!(%error, "could not write the data file");
-                MockResponse::error(
-                    503,
-                    "storage_unavailable",
-                    "the change could not be made durable",
-                )
+                if !failed_before {
+                    tracing::error!(
+                        %error,
+                        "could not write the data file; writes are refused until a restart"
+                    );
+                }
+                if acknowledges {
+                    MockResponse::error(
+                        503,
+                        "storage_unavailable",
+                        "the change could not be made durable; writes are refused until the server restarts",
+                    )
+                } else {
+                    response
+                }
             }
         }
+    }
+
+    /// Swaps the data file for another (tests: a file whose writes fail); returns the old one.
+    #[cfg(test)]
+    pub(crate) fn replace_store_file(&self, file: std::fs::File) -> Option<std::fs::File> {
+        self.store.as_ref().map(|store| {
+            store
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .replace_file(file)
+        })
     }
 
     /// Locks the state. A panic elsewhere while it was held (a bug) does not take the mock down:
@@ -265,7 +286,7 @@ impl MockCore {
         } else {
             api(&mut state, request, &mut prepared, now, &mut outcome)
         };
-        let mut response = self.persist(&mut state, response);
+        let mut response = self.persist(&mut state, &request.method, response);
         state.journal(JournalEntry {
             method: request.method.clone(),
             path: request.path.clone(),

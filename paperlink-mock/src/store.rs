@@ -152,6 +152,10 @@ impl State {
 #[derive(Debug)]
 pub(crate) struct Store {
     file: File,
+    /// A write failed: the file may now end in part of a line, and anything appended after it
+    /// would make it unreadable. Nothing more is written, and no write is acknowledged, until
+    /// a restart (which drops a torn last line).
+    failed: bool,
 }
 
 fn file_error(path: &Path, message: impl std::fmt::Display) -> MockError {
@@ -184,18 +188,45 @@ impl Store {
             .append(true)
             .open(path)
             .map_err(|e| file_error(path, e))?;
-        Ok(Self { file })
+        Ok(Self {
+            file,
+            failed: false,
+        })
     }
 
-    /// Appends events and waits until they are on disk.
+    /// Appends events (none, to check that writes are still possible) and waits until they
+    /// are on disk.
     pub(crate) fn append(&mut self, events: &[Event]) -> io::Result<()> {
+        if self.failed {
+            return Err(io::Error::other(
+                "an earlier write to the data file failed; restart the server",
+            ));
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
         let mut buffer = Vec::with_capacity(512 * events.len());
         for event in events {
             serde_json::to_writer(&mut buffer, event)?;
             buffer.push(b'\n');
         }
-        self.file.write_all(&buffer)?;
-        self.file.sync_data()
+        let written = self
+            .file
+            .write_all(&buffer)
+            .and_then(|()| self.file.sync_data());
+        self.failed = written.is_err();
+        written
+    }
+
+    /// Whether a write has failed since the file was opened.
+    pub(crate) fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Swaps the open file for another (tests: a file whose writes fail).
+    #[cfg(test)]
+    pub(crate) fn replace_file(&mut self, file: File) -> File {
+        std::mem::replace(&mut self.file, file)
     }
 }
 
@@ -260,6 +291,8 @@ fn write_snapshot(path: &Path, events: &[Event]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use http::Method;
+
+    use std::fs::OpenOptions;
 
     use crate::PaperlinkMock;
     use crate::auth::{KeyMode, KeyScope};
@@ -473,6 +506,77 @@ mod tests {
             Some(2),
             "{listed}"
         );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_write_that_cannot_be_made_durable_is_never_acknowledged_not_even_by_a_replay() {
+        let dir = std::env::temp_dir().join(format!("paperlink-store-full-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("state.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let builder = PaperlinkMock::builder().seed(3).data_file(&path);
+        let body = r#"{"name":"Late","unitPrice":1.00,"currency":"USD","sku":"L-1"}"#;
+        let create = |core: &MockCore, token: &str| {
+            core.handle(&request(
+                Method::POST,
+                "/api/v1/products",
+                token,
+                body,
+                Some("late"),
+            ))
+        };
+
+        let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+        let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
+            .expect("key")
+            .token
+            .expose_secret()
+            .to_owned();
+        // The disk is full: the write fails.
+        let full = OpenOptions::new()
+            .append(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let healthy = core.replace_store_file(full).expect("a data file");
+        let refused = create(&core, &token);
+        assert_eq!(refused.status, 503);
+        assert_eq!(
+            json(&refused)["error"]["code"],
+            "storage_unavailable",
+            "{}",
+            String::from_utf8_lossy(&refused.body)
+        );
+        assert_eq!(
+            create(&core, &token).status,
+            503,
+            "a replay does not acknowledge what is not on disk"
+        );
+        let list = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
+        assert_eq!(list.status, 200, "reads go on");
+        // Room again, but the file may end in part of a line: writes stay refused.
+        core.replace_store_file(healthy);
+        assert_eq!(create(&core, &token).status, 503);
+        let other = core.handle(&request(
+            Method::POST,
+            "/api/v1/products",
+            &token,
+            r#"{"name":"Other","unitPrice":1.00,"currency":"USD"}"#,
+            None,
+        ));
+        assert_eq!(other.status, 503);
+        drop(core);
+
+        // After a restart the file is whole, and the refused write was never made durable.
+        let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+        let created = create(&core, &token);
+        assert_eq!(
+            created.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        assert_eq!(created.header_value("idempotent-replayed"), None);
         let _ = std::fs::remove_dir_all(dir);
     }
 }
