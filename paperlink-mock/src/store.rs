@@ -292,8 +292,6 @@ fn write_snapshot(path: &Path, events: &[Event]) -> io::Result<()> {
 mod tests {
     use http::Method;
 
-    use std::fs::OpenOptions;
-
     use crate::PaperlinkMock;
     use crate::auth::{KeyMode, KeyScope};
     use crate::config::find_seeded;
@@ -509,6 +507,8 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// `/dev/full` fails every write with ENOSPC.
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_write_that_cannot_be_made_durable_is_never_acknowledged_not_even_by_a_replay() {
         let dir = std::env::temp_dir().join(format!("paperlink-store-full-{}", std::process::id()));
@@ -534,7 +534,7 @@ mod tests {
             .expose_secret()
             .to_owned();
         // The disk is full: the write fails.
-        let full = OpenOptions::new()
+        let full = std::fs::OpenOptions::new()
             .append(true)
             .open("/dev/full")
             .expect("/dev/full");
