@@ -247,7 +247,7 @@ impl MockCore {
     }
 
     /// Swaps the data file for another (tests: a file whose writes fail); returns the old one.
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn replace_store_file(&self, file: std::fs::File) -> Option<std::fs::File> {
         self.store.as_ref().map(|store| {
             store

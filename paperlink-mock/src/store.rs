@@ -224,7 +224,7 @@ impl Store {
     }
 
     /// Swaps the open file for another (tests: a file whose writes fail).
-    #[cfg(test)]
+    #[cfg(all(test, target_os = "linux"))]
     pub(crate) fn replace_file(&mut self, file: File) -> File {
         std::mem::replace(&mut self.file, file)
     }
