@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
 use std::ops::Bound;
 
-use foldhash::HashMap;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::sharded::ShardedMap;
 use crate::wire::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
 
 /// Newest first, ties broken by id descending.
@@ -50,9 +50,8 @@ impl Stored {
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Catalog {
-    /// Boxed, so that growing the table moves pointers, not products: a large catalog grows
-    /// without a long pause.
-    products: HashMap<Uuid, Box<Stored>>,
+    /// Boxed, so that growing a shard moves pointers, not products.
+    products: ShardedMap<Uuid, Box<Stored>>,
     indexes: Indexes,
 }
 
@@ -62,7 +61,7 @@ struct Indexes {
     all: BTreeSet<SortKey>,
     active: BTreeSet<SortKey>,
     archived: BTreeSet<SortKey>,
-    skus: HashMap<String, Uuid>,
+    skus: ShardedMap<String, Uuid>,
 }
 
 impl Indexes {

@@ -162,6 +162,7 @@ mod core;
 mod openapi;
 mod routes;
 mod server;
+mod sharded;
 #[cfg(feature = "server")]
 pub mod standalone;
 mod state;

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::{KeyMode, Keyring};
 use crate::catalog::Catalog;
+use crate::sharded::ShardedMap;
 use crate::store::Event;
 use crate::wire::millis;
 
@@ -360,7 +361,7 @@ pub(crate) struct State {
     pub(crate) keys: Keyring,
     pub(crate) catalogs: Catalogs,
     /// Boxed for the same reason as the catalog's products: growth moves pointers.
-    pub(crate) idempotency: HashMap<IdempotencyScope, Box<IdempotentResponse>>,
+    pub(crate) idempotency: ShardedMap<IdempotencyScope, Box<IdempotentResponse>>,
     idempotency_expiry: VecDeque<(OffsetDateTime, IdempotencyScope)>,
     windows: HashMap<Uuid, VecDeque<OffsetDateTime>>,
     pub(crate) journal: VecDeque<JournalEntry>,
@@ -388,7 +389,7 @@ impl State {
             rng,
             keys: Keyring::default(),
             catalogs: HashMap::new(),
-            idempotency: HashMap::new(),
+            idempotency: ShardedMap::default(),
             idempotency_expiry: VecDeque::new(),
             windows: HashMap::new(),
             journal: VecDeque::new(),
