@@ -4,6 +4,7 @@
 //! cargo run -p paperlink-mock -- --port 12111
 //! ```
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -118,25 +119,10 @@ async fn run(args: Args) -> Result<(), String> {
     let server = Server::bind(builder, SocketAddr::new(args.host, args.port))
         .await
         .map_err(|e| e.to_string())?;
-    println!("paperlink-mock listening on {}", server.base_url());
-    println!("control plane: http://{}/__admin", server.local_addr());
-    if server.seeded_keys().is_empty() {
-        if let Some(path) = &args.data {
-            println!(
-                "state restored from {} (tokens were shown when it was created)",
-                path.display()
-            );
-        }
-    } else {
-        println!("seeded keys (team \"default\"):");
-    }
-    for key in server.seeded_keys() {
-        println!(
-            "  {:<5} {:<10} {}",
-            format!("{:?}", key.info.mode).to_lowercase(),
-            format!("{:?}", key.info.scope),
-            key.token.expose_secret()
-        );
+    tracing::info!(url = %server.base_url(), "listening");
+    // A closed stdout (`paperlink-mock | head -1`) must not stop the server.
+    if let Err(error) = banner(&server, args.data.as_deref()) {
+        tracing::warn!(%error, "could not print the banner; serving anyway");
     }
     server
         .serve(shutdown_signal())
@@ -144,6 +130,34 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The URL, the control plane and the seeded keys' tokens (the only place they are shown).
+fn banner(server: &Server, data: Option<&std::path::Path>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "paperlink-mock listening on {}", server.base_url())?;
+    writeln!(out, "control plane: http://{}/__admin", server.local_addr())?;
+    if server.seeded_keys().is_empty() {
+        if let Some(path) = data {
+            writeln!(
+                out,
+                "state restored from {} (tokens were shown when it was created)",
+                path.display()
+            )?;
+        }
+    } else {
+        writeln!(out, "seeded keys (team \"default\"):")?;
+    }
+    for key in server.seeded_keys() {
+        writeln!(
+            out,
+            "  {:<5} {:<10} {}",
+            format!("{:?}", key.info.mode).to_lowercase(),
+            format!("{:?}", key.info.scope),
+            key.token.expose_secret()
+        )?;
+    }
+    out.flush()
 }
 
 /// Ctrl-C or SIGTERM.

@@ -95,6 +95,55 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
     let _ = std::fs::remove_file(seed);
 }
 
+#[test]
+fn a_closed_stdout_does_not_stop_the_server() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+        .args(["--port", "0"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads the banner: printing it fails with a broken pipe.
+    drop(child.stdout.take());
+    let mut logs = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    let base = loop {
+        let mut line = String::new();
+        assert!(
+            logs.read_line(&mut line).unwrap() > 0,
+            "the server ended: {seen:?}"
+        );
+        if let Some((_, url)) = line.split_once("url=") {
+            break url.split_whitespace().next().unwrap().to_owned();
+        }
+        seen.push(line);
+    };
+    assert_eq!(status_of(&format!("{base}/openapi.json")), 200);
+    let mut rest = String::new();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    logs.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.contains("could not print the banner"), "{rest}");
+}
+
+/// The status of a GET.
+fn status_of(url: &str) -> u16 {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
+}
+
 /// Starts the binary with `args` and returns it with the base URL and the lines it printed
 /// before serving. With `log_level`, its logs are kept on a pipe (read them after it exits);
 /// without, they are discarded so that a long run never blocks on a full pipe.
