@@ -57,25 +57,7 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
         "{body}"
     );
 
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::yield_now();
-    };
+    let status = terminate(&mut child);
     assert!(status.success(), "{status:?}");
     let mut logs = String::new();
     child
@@ -120,7 +102,15 @@ fn a_closed_stdout_does_not_stop_the_server() {
         seen.push(line);
     };
     assert_eq!(status_of(&format!("{base}/openapi.json")), 200);
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
     let mut rest = String::new();
+    logs.read_to_string(&mut rest).unwrap();
+    assert!(rest.contains("could not print the banner"), "{rest}");
+}
+
+/// Sends SIGTERM and waits (up to 10 s) for the server to stop.
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     assert!(
         Command::new("kill")
@@ -129,9 +119,17 @@ fn a_closed_stdout_does_not_stop_the_server() {
             .unwrap()
             .success()
     );
-    logs.read_to_string(&mut rest).unwrap();
-    assert!(child.wait().unwrap().success());
-    assert!(rest.contains("could not print the banner"), "{rest}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop on SIGTERM"
+        );
+        std::thread::yield_now();
+    }
 }
 
 /// The status of a GET.
