@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::sharded::ShardedMap;
+use crate::state::random_uuid;
 use crate::wire::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
 
 /// Newest first, ties broken by id descending.
@@ -72,12 +73,12 @@ impl Indexes {
         }
     }
 
-    /// Files a record under its sort key and its SKU.
-    fn add(&mut self, record: &ProductRecord) {
+    /// Files a record under its sort key and, unless the caller already claimed it, its SKU.
+    fn add(&mut self, record: &ProductRecord, sku_claimed: bool) {
         let key = sort_key(record);
         self.all.insert(key);
         self.by_status(record.status).insert(key);
-        if let Some(sku) = &record.sku {
+        if let Some(sku) = record.sku.as_deref().filter(|_| !sku_claimed) {
             self.skus.insert(sku_key(sku).to_owned(), record.id);
         }
     }
@@ -186,35 +187,41 @@ impl Catalog {
             created_at: now,
             updated_at: now,
         };
-        let key = sort_key(&record);
-        Ok(self.file(Box::new(Stored::new(record)), Some(key)))
+        Ok(self.file(Box::new(Stored::new(record)), true))
     }
 
     /// Inserts a record as is (seeding, restoring state, updates), replacing one with the same
     /// id.
     pub(crate) fn insert(&mut self, record: ProductRecord) -> &Stored {
-        self.file(Box::new(Stored::new(record)), None)
+        self.file(Box::new(Stored::new(record)), false)
     }
 
-    /// Stores a product, replacing one with the same id. `new_key` says that the product is
-    /// new and its SKU already claimed: only its sort key is left to file, unless the id turns
-    /// out to be taken after all.
-    fn file(&mut self, stored: Box<Stored>, new_key: Option<SortKey>) -> &Stored {
+    /// An id no product of this catalog has. Ids are drawn until one is free, so that a
+    /// repeating generator (the same seed after a restart) can never overwrite a product.
+    pub(crate) fn unused_id(&self, rng: &mut fastrand::Rng) -> Uuid {
+        loop {
+            let id = random_uuid(rng);
+            if !self.contains(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Stores a product, replacing one with the same id. With `sku_claimed`, the product's
+    /// SKU is already in the index (a create claims it first).
+    fn file(&mut self, stored: Box<Stored>, sku_claimed: bool) -> &Stored {
         let Self { products, indexes } = self;
-        match (products.entry(stored.record.id), new_key) {
-            (Entry::Vacant(slot), Some(key)) => {
-                indexes.all.insert(key);
-                indexes.by_status(stored.record.status).insert(key);
+        match products.entry(stored.record.id) {
+            Entry::Vacant(slot) => {
+                indexes.add(&stored.record, sku_claimed);
                 slot.insert(stored)
             }
-            (Entry::Vacant(slot), None) => {
-                indexes.add(&stored.record);
-                slot.insert(stored)
-            }
-            (Entry::Occupied(mut slot), _) => {
+            Entry::Occupied(mut slot) => {
                 let old = slot.insert(stored);
+                // The old record may hold the same SKU under the same id: file the new one
+                // after the old one is gone.
                 indexes.remove(&old.record);
-                indexes.add(&slot.get().record);
+                indexes.add(&slot.get().record, false);
                 slot.into_mut()
             }
         }

@@ -74,12 +74,12 @@ impl State {
             message: e.to_string(),
         })?;
         let new = create_input(&body).map_err(MockError::InvalidProduct)?;
-        let id = match seed.id {
-            Some(id) => id,
-            None => self.product_id(team, mode),
-        };
         let created = seed.created_at.unwrap_or_else(|| self.clock.now());
         let catalog = catalog_of(&mut self.catalogs, team, mode);
+        let id = match seed.id {
+            Some(id) => id,
+            None => catalog.unused_id(&mut self.rng),
+        };
         let stored = catalog
             .create(id, new, created, self.settings.defaults())
             .map_err(|e| match e {

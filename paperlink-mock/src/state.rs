@@ -319,7 +319,8 @@ mod text_body {
 /// a record is found only by the same key sending the same key to the same route.
 pub(crate) type IdempotencyScope = [u8; 32];
 
-fn random_uuid(rng: &mut fastrand::Rng) -> Uuid {
+/// A random (or, with a seeded generator, reproducible) v4 UUID.
+pub(crate) fn random_uuid(rng: &mut fastrand::Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid()
 }
 
@@ -418,18 +419,6 @@ impl State {
     /// A random (or, with a seed, reproducible) v4 UUID.
     pub(crate) fn uuid(&mut self) -> Uuid {
         random_uuid(&mut self.rng)
-    }
-
-    /// An id no product of this catalog has. Ids are drawn until one is free, so that a
-    /// repeating generator (the same seed after a restart) can never overwrite a product.
-    pub(crate) fn product_id(&mut self, team: &str, mode: KeyMode) -> Uuid {
-        let catalog = catalog_of(&mut self.catalogs, team, mode);
-        loop {
-            let id = random_uuid(&mut self.rng);
-            if !catalog.contains(&id) {
-                return id;
-            }
-        }
     }
 
     pub(crate) fn catalog(&mut self, team: &str, mode: KeyMode) -> &mut Catalog {

@@ -87,11 +87,15 @@ fn written(
     state: &mut State,
     key: &Caller,
     status: u16,
-    write: impl for<'a> FnOnce(&'a mut Catalog, &Settings) -> Result<&'a Stored, CatalogError>,
+    write: impl for<'a> FnOnce(
+        &'a mut Catalog,
+        &Settings,
+        &mut fastrand::Rng,
+    ) -> Result<&'a Stored, CatalogError>,
 ) -> MockResponse {
     let durable = state.pending.is_some();
     let catalog = catalog_of(&mut state.catalogs, &key.team, key.mode);
-    let (body, product) = match write(catalog, &state.settings) {
+    let (body, product) = match write(catalog, &state.settings, &mut state.rng) {
         Ok(stored) => (
             data_body_json(&stored.json),
             durable.then(|| stored.record.clone()),
@@ -229,8 +233,9 @@ fn create(
     new: wire::NewProduct,
     now: OffsetDateTime,
 ) -> MockResponse {
-    let id = state.product_id(&key.team, key.mode);
-    let response = written(state, key, 201, |catalog, settings| {
+    let mut id = Uuid::nil();
+    let response = written(state, key, 201, |catalog, settings, rng| {
+        id = catalog.unused_id(rng);
         catalog.create(id, new, now, settings.defaults())
     });
     if response.status != 201 {
@@ -253,7 +258,7 @@ fn update(
     let Some(id) = wire::uuid(id) else {
         return not_found();
     };
-    written(state, key, 200, |catalog, _| {
+    written(state, key, 200, |catalog, _, _| {
         catalog.update(&id, input, now)
     })
 }
@@ -262,5 +267,5 @@ fn delete(state: &mut State, key: &Caller, id: &str, now: OffsetDateTime) -> Moc
     let Some(id) = wire::uuid(id) else {
         return not_found();
     };
-    written(state, key, 200, |catalog, _| catalog.archive(&id, now))
+    written(state, key, 200, |catalog, _, _| catalog.archive(&id, now))
 }
