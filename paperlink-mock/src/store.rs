@@ -294,7 +294,7 @@ mod tests {
 
     use crate::PaperlinkMock;
     use crate::auth::{KeyMode, KeyScope};
-    use crate::config::find_seeded;
+    use crate::config::{SeededKey, find_seeded};
     use crate::core::{MockCore, MockRequest, MockResponse};
     use secrecy::ExposeSecret;
 
@@ -320,24 +320,35 @@ mod tests {
         r
     }
 
+    /// A fresh directory for one test's data file, and the file's path (not created).
+    fn data_file(test: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("paperlink-{test}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("state.jsonl");
+        let _ = std::fs::remove_file(&path);
+        (dir, path)
+    }
+
+    /// The token of the seeded Test Read & Write key.
+    fn test_token(seeded: &[SeededKey]) -> String {
+        find_seeded(seeded, KeyMode::Test, KeyScope::ReadWrite)
+            .expect("key")
+            .token
+            .expose_secret()
+            .to_owned()
+    }
+
     fn json(response: &MockResponse) -> serde_json::Value {
         serde_json::from_slice(&response.body).expect("json")
     }
 
     #[test]
     fn a_restart_resumes_keys_products_idempotency_and_the_clock() {
-        let dir = std::env::temp_dir().join(format!("paperlink-store-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("state.jsonl");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = data_file("store");
         let builder = PaperlinkMock::builder().seed(1).data_file(&path);
 
         let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-        let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
-            .expect("key")
-            .token
-            .expose_secret()
-            .to_owned();
+        let token = test_token(&seeded);
         let body = r#"{"name":"Kept","unitPrice":120.10,"currency":"USD","sku":"K-1"}"#;
         let created = core.handle(&request(
             Method::POST,
@@ -433,10 +444,7 @@ mod tests {
 
     #[test]
     fn a_restart_with_the_same_rng_seed_does_not_reuse_ids_or_tokens() {
-        let dir = std::env::temp_dir().join(format!("paperlink-store-seed-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("state.jsonl");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = data_file("store-seed");
         let builder = PaperlinkMock::builder().seed(7).data_file(&path);
         let create = |core: &MockCore, token: &str, name: &str| {
             let body =
@@ -476,11 +484,7 @@ mod tests {
         };
 
         let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-        let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
-            .expect("key")
-            .token
-            .expose_secret()
-            .to_owned();
+        let token = test_token(&seeded);
         let first = create(&core, &token, "first");
         let (first_token, first_key) = new_key(&core);
         drop(core);
@@ -511,10 +515,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_write_that_cannot_be_made_durable_is_never_acknowledged_not_even_by_a_replay() {
-        let dir = std::env::temp_dir().join(format!("paperlink-store-full-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("state.jsonl");
-        let _ = std::fs::remove_file(&path);
+        let (dir, path) = data_file("store-full");
         let builder = PaperlinkMock::builder().seed(3).data_file(&path);
         let body = r#"{"name":"Late","unitPrice":1.00,"currency":"USD","sku":"L-1"}"#;
         let create = |core: &MockCore, token: &str| {
@@ -528,11 +529,7 @@ mod tests {
         };
 
         let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-        let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
-            .expect("key")
-            .token
-            .expose_secret()
-            .to_owned();
+        let token = test_token(&seeded);
         // The disk is full: the write fails.
         let full = std::fs::OpenOptions::new()
             .append(true)
