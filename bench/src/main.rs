@@ -414,6 +414,22 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Times `count` calls of `start`, each result dropped (so a pooled server goes back to the
+/// pool) before the next.
+async fn time_starts<T, F: Future<Output = T>>(
+    count: usize,
+    samples: &mut Vec<Duration>,
+    mut start: impl FnMut() -> F,
+) {
+    for _ in 0..count {
+        let started = Instant::now();
+        let running = start().await;
+        samples.push(started.elapsed());
+        drop(running);
+        tokio::task::yield_now().await;
+    }
+}
+
 async fn start_time(plan: &Plan) -> Result<(), BoxError> {
     // A pooled server is reset when it is next taken, so a start pays for what the previous
     // user of the server left mounted. Each kind therefore runs in blocks of its own (each
@@ -422,32 +438,18 @@ async fn start_time(plan: &Plan) -> Result<(), BoxError> {
     let (mut ours, mut base, mut floor) = (Vec::new(), Vec::new(), Vec::new());
     let per_block = plan.starts.div_ceil(ROUNDS);
     for _ in 0..ROUNDS {
-        for _ in 0..per_block {
-            let started = Instant::now();
-            let server = MockServer::start().await;
-            base.push(started.elapsed());
-            drop(server);
-            tokio::task::yield_now().await;
-        }
+        time_starts(per_block, &mut base, MockServer::start).await;
         // The least any mock built on wiremock does: a pooled server and one mounted `Mock`.
-        for _ in 0..per_block {
-            let started = Instant::now();
+        time_starts(per_block, &mut floor, || async {
             let server = MockServer::start().await;
             Mock::given(any())
                 .respond_with(ResponseTemplate::new(200))
                 .mount(&server)
                 .await;
-            floor.push(started.elapsed());
-            drop(server);
-            tokio::task::yield_now().await;
-        }
-        for _ in 0..per_block {
-            let started = Instant::now();
-            let mock = PaperlinkMock::start().await;
-            ours.push(started.elapsed());
-            drop(mock);
-            tokio::task::yield_now().await;
-        }
+            server
+        })
+        .await;
+        time_starts(per_block, &mut ours, PaperlinkMock::start).await;
     }
     let floor_ratio = median(floor.clone()).as_secs_f64() / median(base.clone()).as_secs_f64();
     timing_row(
