@@ -298,6 +298,45 @@ impl Served {
     }
 }
 
+/// One HTTP comparison: the bare server first, then each served binary, on the same path.
+struct Compared {
+    name: &'static str,
+    path: &'static str,
+    /// Unique-key creates (`POST`) rather than `GET`s.
+    create: bool,
+}
+
+impl Compared {
+    async fn run(
+        &self,
+        plan: &Plan,
+        servers: &[Served],
+        (bare_url, _stop): (String, tokio::sync::oneshot::Sender<()>),
+    ) -> Result<(), BoxError> {
+        let base = http_load(
+            std::process::id(),
+            &format!("{bare_url}{}", self.path),
+            &servers[0].auth(),
+            plan.http_seconds,
+            self.create,
+        )
+        .await?;
+        for served in servers {
+            let ours = http_load(
+                served.mock.pid(),
+                &format!("{}{}", served.mock.base_url, self.path),
+                &served.auth(),
+                plan.http_seconds,
+                self.create,
+            )
+            .await?;
+            let name = format!("{}, 64 connections, {}", self.name, served.label);
+            row(&name, &ours, &base);
+        }
+        Ok(())
+    }
+}
+
 async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     // The `paperlink-mock` binary as users run it, with 40 products and no rate limit for the
     // load: once with the default log level (a line per request, here to a file) and once
@@ -331,11 +370,9 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     });
     let _ = std::fs::remove_file(&seed_file);
     let servers = started?;
-    let bench = std::process::id();
-
-    let url = |served: &Served, path: &str| format!("{}{path}", served.mock.base_url);
+    let url = format!("{}/products?limit=20", servers[0].mock.base_url);
     let sample = reqwest::Client::new()
-        .get(url(&servers[0], "/products?limit=20"))
+        .get(&url)
         .header("authorization", servers[0].auth())
         .send()
         .await?;
@@ -346,69 +383,31 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
         .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_owned())))
         .collect();
     let body = sample.bytes().await?.to_vec();
-    let (bare_url, _stop) = bare_server(200, body, headers.clone()).await?;
-    let base = http_load(
-        bench,
-        &format!("{bare_url}/products?limit=20"),
-        &servers[0].auth(),
-        plan.http_seconds,
-        false,
+    let list = Compared {
+        name: "GET /products?limit=20",
+        path: "/products?limit=20",
+        create: false,
+    };
+    list.run(
+        plan,
+        &servers,
+        bare_server(200, body, headers.clone()).await?,
     )
     .await?;
-    for served in &servers {
-        let path = "/products?limit=20";
-        let ours = http_load(
-            served.mock.pid(),
-            &url(served, path),
-            &served.auth(),
-            plan.http_seconds,
-            false,
-        )
-        .await?;
-        row(
-            &format!("GET /products?limit=20, 64 connections, {}", served.label),
-            &ours,
-            &base,
-        );
-    }
 
-    let sample = create_request(
-        &reqwest::Client::new(),
-        &url(&servers[0], "/products"),
-        &servers[0].auth(),
-        999,
-        0,
-    )
-    .send()
-    .await?;
-    let body = sample.bytes().await?.to_vec();
-    let (bare_post, _stop_post) = bare_server(201, body, headers).await?;
-    let base = http_load(
-        bench,
-        &format!("{bare_post}/products"),
-        &servers[0].auth(),
-        plan.http_seconds,
-        true,
-    )
-    .await?;
-    for served in &servers {
-        let ours = http_load(
-            served.mock.pid(),
-            &url(served, "/products"),
-            &served.auth(),
-            plan.http_seconds,
-            true,
-        )
+    let url = format!("{}/products", servers[0].mock.base_url);
+    let sample = create_request(&reqwest::Client::new(), &url, &servers[0].auth(), 999, 0)
+        .send()
         .await?;
-        row(
-            &format!(
-                "POST /products with Idempotency-Key, 64 connections, {}",
-                served.label
-            ),
-            &ours,
-            &base,
-        );
-    }
+    let body = sample.bytes().await?.to_vec();
+    let create = Compared {
+        name: "POST /products with Idempotency-Key",
+        path: "/products",
+        create: true,
+    };
+    create
+        .run(plan, &servers, bare_server(201, body, headers).await?)
+        .await?;
     drop(servers);
     let _ = std::fs::remove_file(&log_file);
     Ok(())
