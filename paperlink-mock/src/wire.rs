@@ -227,9 +227,15 @@ pub(crate) mod millis {
 
     #[cfg(test)]
     pub(crate) fn format(t: OffsetDateTime) -> String {
+        with_text(t, str::to_owned)
+    }
+
+    /// Calls `f` with the time's text, made on the stack for years 0 to 9999.
+    fn with_text<R>(t: OffsetDateTime, f: impl FnOnce(&str) -> R) -> R {
         match fixed(t) {
-            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            None => slow(t),
+            // The fixed text is ASCII digits and separators.
+            Some(bytes) => f(std::str::from_utf8(&bytes).unwrap_or_default()),
+            None => f(&slow(t)),
         }
     }
 
@@ -265,21 +271,11 @@ pub(crate) mod millis {
 
     /// Writes the time as a JSON string.
     pub(crate) fn write_json(out: &mut Vec<u8>, t: OffsetDateTime) {
-        match fixed(t) {
-            Some(bytes) => {
-                out.push(b'"');
-                out.extend_from_slice(&bytes);
-                out.push(b'"');
-            }
-            None => super::json_string(out, &slow(t)),
-        }
+        with_text(t, |text| super::json_string(out, text));
     }
 
     pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        match fixed(*t) {
-            Some(bytes) => s.serialize_str(std::str::from_utf8(&bytes).unwrap_or_default()),
-            None => s.serialize_str(&slow(*t)),
-        }
+        with_text(*t, |text| s.serialize_str(text))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
