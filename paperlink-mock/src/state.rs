@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use foldhash::{HashMap, HashMapExt};
+use hashbrown::hash_map::EntryRef;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -325,7 +326,18 @@ pub(crate) fn random_uuid(rng: &mut fastrand::Rng) -> Uuid {
 }
 
 /// Product catalogs by (team, mode).
-pub(crate) type Catalogs = HashMap<(String, KeyMode), Catalog>;
+pub(crate) type Catalogs = hashbrown::HashMap<(String, KeyMode), Catalog>;
+
+/// A catalog's (team, mode) borrowed from the request: finding a catalog copies nothing; the
+/// team's name is copied only when its catalog is made. Hashes as the owned key does.
+#[derive(Hash)]
+struct TeamMode<'a>(&'a str, KeyMode);
+
+impl hashbrown::Equivalent<(String, KeyMode)> for TeamMode<'_> {
+    fn equivalent(&self, key: &(String, KeyMode)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
 
 /// The catalog of a team and mode, made empty the first time it is needed.
 pub(crate) fn catalog_of<'a>(
@@ -333,7 +345,10 @@ pub(crate) fn catalog_of<'a>(
     team: &str,
     mode: KeyMode,
 ) -> &'a mut Catalog {
-    catalogs.entry((team.to_owned(), mode)).or_default()
+    match catalogs.entry_ref(&TeamMode(team, mode)) {
+        EntryRef::Occupied(found) => found.into_mut(),
+        EntryRef::Vacant(slot) => slot.insert_with_key((team.to_owned(), mode), Catalog::default()),
+    }
 }
 
 /// Settings fixed at start.
@@ -389,7 +404,7 @@ impl State {
             clock,
             rng,
             keys: Keyring::default(),
-            catalogs: HashMap::new(),
+            catalogs: Catalogs::default(),
             idempotency: ShardedMap::default(),
             idempotency_expiry: VecDeque::new(),
             windows: HashMap::new(),
@@ -688,5 +703,21 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn a_borrowed_team_name_finds_the_catalog_made_for_it() {
+        let mut catalogs = Catalogs::default();
+        let id = Uuid::from_u128(9);
+        let product = crate::config::SeedProduct::new("p", rust_decimal::Decimal::ONE, "USD");
+        let new =
+            crate::wire::create_input(&serde_json::to_vec(&product).expect("json")).expect("valid");
+        catalog_of(&mut catalogs, "team", KeyMode::Test)
+            .create(id, new, OffsetDateTime::UNIX_EPOCH, ("SERVICES", "unit"))
+            .expect("created");
+        assert!(catalog_of(&mut catalogs, "team", KeyMode::Test).contains(&id));
+        assert!(!catalog_of(&mut catalogs, "team", KeyMode::Live).contains(&id));
+        assert!(!catalog_of(&mut catalogs, "other", KeyMode::Test).contains(&id));
+        assert_eq!(catalogs.len(), 3);
     }
 }
