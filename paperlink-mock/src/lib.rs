@@ -5,8 +5,9 @@
 //! One request-handling core ([`MockCore`]) sits behind two front doors:
 //!
 //! * [`PaperlinkMock`]: in-process, on a [`wiremock`] server. Each test starts its own (own
-//!   state, own port, about a millisecond), and keeps wiremock's priorities, mounts and
-//!   `received_requests()` on top of the real behaviour.
+//!   state, own port; a start takes a pooled server in under a microsecond, and the state is
+//!   built on first use), and keeps wiremock's priorities, mounts and `received_requests()` on
+//!   top of the real behaviour.
 //! * the `paperlink-mock` binary (default `server` feature): a lean axum server for a shared
 //!   sandbox, with the same behaviour and a control plane under `/__admin`.
 //!
@@ -148,7 +149,7 @@
 //! | Revocation | immediate by default, or after a configured delay of mock time; revoked keys listed with `revokedAt`/`revokedBy` for 90 days of mock time |
 //! | Request id | `X-Request-Id` (a UUID) on every response |
 //! | `openapi.json` | served without auth |
-//! | Clock | in-process: frozen at start, moved with `advance_clock`; standalone: real time plus advances |
+//! | Clock | in-process: frozen at first use (`start()`) or at start (`builder()`), moved with `advance_clock`; standalone: real time plus advances |
 //!
 //! Key management is in Paperlink's dashboard, not its API, so the mock exposes it through its
 //! own control plane (the methods of [`PaperlinkMock`], and `/__admin` over HTTP), never under

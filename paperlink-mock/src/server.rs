@@ -1,6 +1,6 @@
 //! [`PaperlinkMock`]: the core behind a wiremock `MockServer`, for in-process tests.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -36,8 +36,49 @@ pub const CORE_PRIORITY: u8 = u8::MAX;
 /// ```
 pub struct PaperlinkMock {
     server: MockServer,
-    core: Arc<MockCore>,
-    seeded: Vec<SeededKey>,
+    shared: Arc<Shared>,
+}
+
+/// The core and the seeded keys of one mock.
+///
+/// [`PaperlinkMock::start`] draws the random seed and builds the rest on first use: the first
+/// request, or the first call of a method such as [`PaperlinkMock::token`]. The mock clock is
+/// frozen at that moment.
+struct Shared {
+    built: OnceLock<Box<(MockCore, Vec<SeededKey>)>>,
+    /// The seed a deferred build starts from (not read once `built` is full).
+    seed: u64,
+}
+
+impl Shared {
+    fn built(core: MockCore, seeded: Vec<SeededKey>) -> Self {
+        Self {
+            built: OnceLock::from(Box::new((core, seeded))),
+            seed: 0,
+        }
+    }
+
+    fn deferred() -> Self {
+        Self {
+            built: OnceLock::new(),
+            seed: fastrand::u64(..),
+        }
+    }
+
+    fn get(&self) -> (&MockCore, &[SeededKey]) {
+        let built = self.built.get_or_init(|| {
+            Box::new(
+                PaperlinkMockBuilder::new()
+                    .seed(self.seed)
+                    .build_core_without_products(),
+            )
+        });
+        (&built.0, &built.1)
+    }
+
+    fn core(&self) -> &MockCore {
+        self.get().0
+    }
 }
 
 impl std::fmt::Debug for PaperlinkMock {
@@ -49,7 +90,7 @@ impl std::fmt::Debug for PaperlinkMock {
 }
 
 /// Answers every request from the core.
-struct CoreResponder(Arc<MockCore>);
+struct CoreResponder(Arc<Shared>);
 
 impl Respond for CoreResponder {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
@@ -57,7 +98,7 @@ impl Respond for CoreResponder {
         incoming.query = request.url.query().map(str::to_owned);
         incoming.headers = request.headers.clone();
         incoming.body = request.body.clone();
-        template(self.0.handle(&incoming))
+        template(self.0.core().handle(&incoming))
     }
 }
 
@@ -75,9 +116,14 @@ fn template(mut response: MockResponse) -> ResponseTemplate {
 
 impl PaperlinkMock {
     /// Starts a mock with the defaults: four keys (live/test × Read & Write/Read-only), no
-    /// products, 60 requests per 60 s per key, a frozen clock at the current time.
+    /// products, 60 requests per 60 s per key, a frozen clock.
+    ///
+    /// Only the server and a random seed are taken here; the state and the keys are built on
+    /// first use (the first request, or the first call of a method such as
+    /// [`token`](Self::token)), and the clock is frozen at that moment. A test that never
+    /// reaches the mock pays only for the server.
     pub async fn start() -> Self {
-        Self::mount(PaperlinkMockBuilder::new().build_core_without_products()).await
+        Self::mount(Shared::deferred()).await
     }
 
     /// Configures a mock.
@@ -85,20 +131,15 @@ impl PaperlinkMock {
         PaperlinkMockBuilder::new()
     }
 
-    pub(crate) async fn mount((core, seeded): (MockCore, Vec<SeededKey>)) -> Self {
-        let core = Arc::new(core);
+    async fn mount(shared: Shared) -> Self {
+        let shared = Arc::new(shared);
         let server = MockServer::start().await;
         Mock::given(any())
-            .respond_with(CoreResponder(core.clone()))
+            .respond_with(CoreResponder(shared.clone()))
             .with_priority(CORE_PRIORITY)
-            .named("paperlink-mock core")
             .mount(&server)
             .await;
-        Self {
-            server,
-            core,
-            seeded,
-        }
+        Self { server, shared }
     }
 
     /// The API's base URL, `http://127.0.0.1:PORT/api/v1`.
@@ -119,19 +160,19 @@ impl PaperlinkMock {
 
     /// The shared request-handling core.
     pub fn core(&self) -> &MockCore {
-        &self.core
+        self.shared.core()
     }
 
     /// The token of the seeded key with this mode and scope.
     pub fn token(&self, mode: KeyMode, scope: KeyScope) -> SecretString {
-        find_seeded(&self.seeded, mode, scope)
+        find_seeded(self.shared.get().1, mode, scope)
             .map(|k| k.token.clone())
             .unwrap_or_else(|| SecretString::from(String::new()))
     }
 
     /// The metadata of the seeded key with this mode and scope.
     pub fn seeded_key(&self, mode: KeyMode, scope: KeyScope) -> Option<&KeyInfo> {
-        find_seeded(&self.seeded, mode, scope).map(|k| &k.info)
+        find_seeded(self.shared.get().1, mode, scope).map(|k| &k.info)
     }
 
     /// Creates a key in the default team, as the dashboard does; the token is returned only
@@ -148,7 +189,7 @@ impl PaperlinkMock {
         mode: KeyMode,
         scope: KeyScope,
     ) -> NewKey {
-        let (info, token) = self.core.lock().create_key(KeySpec {
+        let (info, token) = self.core().lock().create_key(KeySpec {
             name: name.to_owned(),
             mode,
             scope,
@@ -160,17 +201,17 @@ impl PaperlinkMock {
 
     /// Revokes a key: it is refused on its next call (after the configured delay).
     pub fn revoke_key(&self, id: Uuid) -> Result<KeyInfo, MockError> {
-        self.core.lock().revoke_key(&id, Some("owner".to_owned()))
+        self.core().lock().revoke_key(&id, Some("owner".to_owned()))
     }
 
     /// Every key's metadata (never tokens), oldest first.
     pub fn keys(&self) -> Vec<KeyInfo> {
-        self.core.lock().keys.list(None)
+        self.core().lock().keys.list(None)
     }
 
     /// A snapshot of the default team's products in `mode`, newest first.
     pub fn products(&self, mode: KeyMode) -> Vec<ProductRecord> {
-        self.core.lock().catalog(DEFAULT_TEAM, mode).snapshot()
+        self.core().lock().catalog(DEFAULT_TEAM, mode).snapshot()
     }
 
     /// Adds a product to the default team in `mode` without an API call.
@@ -179,7 +220,7 @@ impl PaperlinkMock {
         mode: KeyMode,
         product: SeedProduct,
     ) -> Result<ProductRecord, MockError> {
-        self.core
+        self.core()
             .lock()
             .insert_product(DEFAULT_TEAM, mode, &product)
     }
@@ -187,12 +228,12 @@ impl PaperlinkMock {
     /// Moves the mock clock forward (rate windows, revocation delay, idempotency expiry and
     /// timestamps all follow it).
     pub fn advance_clock(&self, by: Duration) {
-        self.core.lock().advance_clock(by);
+        self.core().lock().advance_clock(by);
     }
 
     /// The mock clock's time.
     pub fn now(&self) -> OffsetDateTime {
-        self.core.lock().clock.now()
+        self.core().lock().clock.now()
     }
 
     /// Every request wiremock received, in full (headers and bodies).
@@ -202,7 +243,7 @@ impl PaperlinkMock {
 
     /// The mock's journal: method, path, status, key prefix, time and request id per request.
     pub fn journal(&self) -> Vec<RequestRecord> {
-        self.core
+        self.core()
             .lock()
             .journal
             .iter()
@@ -212,7 +253,7 @@ impl PaperlinkMock {
 
     /// Injects a fault.
     pub fn inject(&self, fault: Fault) {
-        self.core.lock().faults.push(fault);
+        self.core().lock().faults.push(fault);
     }
 
     /// The next `times` calls of `method` to `path` (relative to the base URL, such as
@@ -242,18 +283,19 @@ impl PaperlinkMock {
 
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
-        self.core.lock().faults.clear();
+        self.core().lock().faults.clear();
     }
 
     /// Back to the seeded state (see `POST /__admin/reset`).
     pub fn reset(&self) {
-        self.core.lock().reset();
+        self.core().lock().reset();
     }
 }
 
 impl PaperlinkMockBuilder {
     /// Starts the configured mock in-process.
     pub async fn start(self) -> Result<PaperlinkMock, MockError> {
-        Ok(PaperlinkMock::mount(self.build_core()?).await)
+        let (core, seeded) = self.build_core()?;
+        Ok(PaperlinkMock::mount(Shared::built(core, seeded)).await)
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig};
+use secrecy::ExposeSecret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -109,4 +110,30 @@ async fn many_mocks_start_and_drop_in_one_task() {
         // wiremock can spin on drop when a task never yields between servers.
         tokio::task::yield_now().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_requests_build_one_state_that_every_method_then_sees() {
+    // `start` builds the state on first use; here the first uses are eight requests at once.
+    let mock = PaperlinkMock::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/products", mock.base_url());
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| http.get(&url).bearer_auth("pk_test_unknown").send()),
+    )
+    .await;
+    for answer in answers {
+        assert_eq!(answer.unwrap().status(), 401);
+    }
+    assert_eq!(mock.journal().len(), 8);
+    assert_eq!(mock.keys().len(), 4);
+    let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
+    let listed = http
+        .get(&url)
+        .bearer_auth(token.expose_secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(mock.journal().len(), 9);
 }
