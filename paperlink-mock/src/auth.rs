@@ -112,30 +112,8 @@ impl From<&KeyInfo> for Caller {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {
     pub(crate) info: KeyInfo,
-    #[serde(with = "hex")]
+    #[serde(with = "crate::digest")]
     pub(crate) hash: [u8; 32],
-}
-
-mod hex {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(bytes: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
-        let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        s.serialize_str(&text)
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
-        let text = String::deserialize(d)?;
-        let mut out = [0u8; 32];
-        if text.len() != 64 || !text.is_ascii() {
-            return Err(serde::de::Error::custom("a token hash is 64 hex digits"));
-        }
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
-                .map_err(serde::de::Error::custom)?;
-        }
-        Ok(out)
-    }
 }
 
 /// What a new key needs.

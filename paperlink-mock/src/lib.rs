@@ -160,6 +160,7 @@ mod catalog;
 mod config;
 mod control;
 mod core;
+mod digest;
 mod openapi;
 mod routes;
 mod server;

@@ -257,6 +257,7 @@ impl Fault {
 /// A stored write response for idempotent replay.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct IdempotentResponse {
+    #[serde(with = "crate::digest")]
     pub(crate) fingerprint: [u8; 32],
     pub(crate) status: u16,
     pub(crate) location: Option<String>,

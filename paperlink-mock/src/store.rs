@@ -35,6 +35,7 @@ pub(crate) enum Event {
     Snapshot {
         keys: Vec<KeyRecord>,
         products: Vec<Placed>,
+        #[serde(with = "crate::digest::pairs")]
         idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
         advanced_ms: u64,
     },
@@ -45,6 +46,7 @@ pub(crate) enum Event {
         product: ProductRecord,
     },
     Idempotency {
+        #[serde(with = "crate::digest")]
         scope: IdempotencyScope,
         response: IdempotentResponse,
     },
@@ -575,5 +577,58 @@ mod tests {
         );
         assert_eq!(created.header_value("idempotent-replayed"), None);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn digests_written_as_byte_values_by_earlier_versions_still_load() {
+        use super::Event;
+        use crate::state::IdempotentResponse;
+
+        /// Rewrites every 64-hex-digit string as the array of 32 numbers written before.
+        fn as_byte_values(value: &mut serde_json::Value) {
+            match value {
+                serde_json::Value::String(text)
+                    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) =>
+                {
+                    let bytes: Vec<u8> = (0..32)
+                        .map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).expect("hex"))
+                        .collect();
+                    *value = serde_json::json!(bytes);
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(as_byte_values),
+                serde_json::Value::Object(fields) => fields.values_mut().for_each(as_byte_values),
+                _ => {}
+            }
+        }
+
+        let response = IdempotentResponse {
+            fingerprint: [7; 32],
+            status: 201,
+            location: None,
+            body: bytes::Bytes::from_static(b"{}"),
+            expires: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let events = [
+            Event::Idempotency {
+                scope: [9; 32],
+                response: response.clone(),
+            },
+            Event::Snapshot {
+                keys: Vec::new(),
+                products: Vec::new(),
+                idempotency: vec![([9; 32], response)],
+                advanced_ms: 0,
+            },
+        ];
+        for event in events {
+            let line = serde_json::to_string(&event).expect("serialize");
+            assert!(line.contains(&"09".repeat(32)), "{line}");
+            assert!(line.contains(&"07".repeat(32)), "{line}");
+            let mut old: serde_json::Value = serde_json::from_str(&line).expect("json");
+            as_byte_values(&mut old);
+            assert!(!old.to_string().contains(&"09".repeat(32)));
+            let back: Event = serde_json::from_value(old).expect("earlier form");
+            assert_eq!(serde_json::to_string(&back).expect("serialize"), line);
+        }
     }
 }
