@@ -470,7 +470,7 @@ async fn start_time(plan: &Plan) -> Result<(), BoxError> {
         time_starts(per_block, &mut floor, floor_start).await;
         time_starts(per_block, &mut ours, PaperlinkMock::start).await;
     }
-    // Apart from the bare starts: a server that served a request takes longer to reset.
+    // In a loop of their own: interleaved with them, the bare starts ran slower and noisier.
     for _ in 0..ROUNDS {
         time_starts(per_block, &mut floor_used, || async {
             let server = floor_start().await;
