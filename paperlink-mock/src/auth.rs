@@ -112,7 +112,7 @@ impl From<&KeyInfo> for Caller {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {
     pub(crate) info: KeyInfo,
-    #[serde(with = "crate::digest")]
+    #[serde(with = "crate::stored::digest")]
     pub(crate) hash: [u8; 32],
 }
 

@@ -160,7 +160,6 @@ mod catalog;
 mod config;
 mod control;
 mod core;
-mod digest;
 mod openapi;
 mod routes;
 mod server;
@@ -169,6 +168,7 @@ mod sharded;
 pub mod standalone;
 mod state;
 mod store;
+mod stored;
 mod wire;
 
 pub use auth::{KeyInfo, KeyMode, KeyScope, REVOKED_KEY_RETENTION};

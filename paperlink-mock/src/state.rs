@@ -257,64 +257,15 @@ impl Fault {
 /// A stored write response for idempotent replay.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct IdempotentResponse {
-    #[serde(with = "crate::digest")]
+    #[serde(with = "crate::stored::digest")]
     pub(crate) fingerprint: [u8; 32],
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
     /// The response body, shared with the response that was sent; stored as text.
-    #[serde(with = "text_body")]
+    #[serde(with = "crate::stored::body")]
     pub(crate) body: Bytes,
     #[serde(with = "millis")]
     pub(crate) expires: OffsetDateTime,
-}
-
-/// A stored response body in the data file: as text (the mock's bodies are JSON), read back
-/// from text or from the array of byte values that earlier versions wrote.
-mod text_body {
-    use std::fmt;
-
-    use bytes::Bytes;
-    use serde::de::{self, SeqAccess, Visitor};
-    use serde::{Deserializer, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(body: &Bytes, serializer: S) -> Result<S::Ok, S::Error> {
-        match std::str::from_utf8(body) {
-            Ok(text) => serializer.serialize_str(text),
-            Err(_) => serializer.serialize_bytes(body),
-        }
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Bytes, D::Error> {
-        struct Body;
-
-        impl<'de> Visitor<'de> for Body {
-            type Value = Bytes;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a response body as text or as byte values")
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
-                Ok(Bytes::copy_from_slice(text.as_bytes()))
-            }
-
-            fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Bytes, E> {
-                Ok(Bytes::copy_from_slice(bytes))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Bytes, A::Error> {
-                let mut bytes = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 20));
-                while let Some(byte) = seq.next_element::<u8>()? {
-                    bytes.push(byte);
-                }
-                Ok(Bytes::from(bytes))
-            }
-        }
-
-        deserializer.deserialize_any(Body)
-    }
 }
 
 /// The SHA-256 of the API key's credential, the method, the path and the `Idempotency-Key`:

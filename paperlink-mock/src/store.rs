@@ -35,7 +35,7 @@ pub(crate) enum Event {
     Snapshot {
         keys: Vec<KeyRecord>,
         products: Vec<Placed>,
-        #[serde(with = "crate::digest::pairs")]
+        #[serde(with = "crate::stored::digest::pairs")]
         idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
         advanced_ms: u64,
     },
@@ -46,7 +46,7 @@ pub(crate) enum Event {
         product: ProductRecord,
     },
     Idempotency {
-        #[serde(with = "crate::digest")]
+        #[serde(with = "crate::stored::digest")]
         scope: IdempotencyScope,
         response: IdempotentResponse,
     },
