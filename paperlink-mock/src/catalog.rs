@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::sharded::ShardedMap;
-use crate::state::random_uuid;
+use crate::state::{draw_unused, random_uuid};
 use crate::wire::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
 
 /// Newest first, ties broken by id descending.
@@ -196,15 +196,9 @@ impl Catalog {
         self.file(Box::new(Stored::new(record)), false)
     }
 
-    /// An id no product of this catalog has. Ids are drawn until one is free, so that a
-    /// repeating generator (the same seed after a restart) can never overwrite a product.
+    /// An id no product of this catalog has, so that a new product never overwrites one.
     pub(crate) fn unused_id(&self, rng: &mut fastrand::Rng) -> Uuid {
-        loop {
-            let id = random_uuid(rng);
-            if !self.contains(&id) {
-                return id;
-            }
-        }
+        draw_unused(|| random_uuid(rng), |id| self.contains(id))
     }
 
     /// Stores a product, replacing one with the same id. With `sku_claimed`, the product's

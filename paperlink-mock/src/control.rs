@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token, hash_token};
 use crate::catalog::CatalogError;
 use crate::config::{MockError, SeedProduct};
-use crate::state::{State, catalog_of};
+use crate::state::{State, catalog_of, draw_unused, random_uuid};
 use crate::store::Event;
 use crate::wire::{ProductRecord, ProductStatus, create_input};
 
@@ -18,21 +18,18 @@ impl State {
     /// Creates a key, as the dashboard does: the token is returned here, once, as a secret;
     /// only its hash is kept.
     pub(crate) fn create_key(&mut self, spec: KeySpec) -> (KeyInfo, SecretString) {
-        // Drawn until unused, so that a repeating generator (the same seed after a restart)
-        // can neither hand out a token twice nor overwrite a key.
-        let (token, hash) = loop {
-            let token = generate_token(&mut self.rng, spec.mode);
-            let hash = hash_token(&token);
-            if !self.keys.knows(&hash) {
-                break (token, hash);
-            }
-        };
-        let id = loop {
-            let id = self.uuid();
-            if self.keys.get(&id).is_none() {
-                break id;
-            }
-        };
+        let (token, hash) = draw_unused(
+            || {
+                let token = generate_token(&mut self.rng, spec.mode);
+                let hash = hash_token(&token);
+                (token, hash)
+            },
+            |(_, hash)| self.keys.knows(hash),
+        );
+        let id = draw_unused(
+            || random_uuid(&mut self.rng),
+            |id| self.keys.get(id).is_some(),
+        );
         let now = self.clock.now();
         let info = self.keys.create(id, &token, hash, spec, now);
         self.record_key(&id);

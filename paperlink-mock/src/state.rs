@@ -277,6 +277,17 @@ pub(crate) fn random_uuid(rng: &mut fastrand::Rng) -> Uuid {
     uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes()).into_uuid()
 }
 
+/// Draws until the value is not `taken`, so that a repeating generator (the same seed after a
+/// restart) never hands out an id or a token twice.
+pub(crate) fn draw_unused<T>(mut draw: impl FnMut() -> T, taken: impl Fn(&T) -> bool) -> T {
+    loop {
+        let value = draw();
+        if !taken(&value) {
+            return value;
+        }
+    }
+}
+
 /// Product catalogs by (team, mode).
 pub(crate) type Catalogs = hashbrown::HashMap<(String, KeyMode), Catalog>;
 
@@ -381,11 +392,6 @@ impl State {
         self.windows.clear();
         self.journal.clear();
         self.faults.clear();
-    }
-
-    /// A random (or, with a seed, reproducible) v4 UUID.
-    pub(crate) fn uuid(&mut self) -> Uuid {
-        random_uuid(&mut self.rng)
     }
 
     pub(crate) fn catalog(&mut self, team: &str, mode: KeyMode) -> &mut Catalog {
