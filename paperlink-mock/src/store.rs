@@ -340,6 +340,18 @@ mod tests {
             .to_owned()
     }
 
+    /// Creates a key through the control plane: its token and id.
+    fn new_key(core: &MockCore, mode: &str, scope: &str) -> (String, String) {
+        let body = format!(r#"{{"name":"n","mode":"{mode}","scope":"{scope}"}}"#);
+        let key = core.handle(&request(Method::POST, "/__admin/keys", "", &body, None));
+        assert_eq!(key.status, 201);
+        let data = &json(&key)["data"];
+        (
+            data["token"].as_str().expect("token").to_owned(),
+            data["id"].as_str().expect("id").to_owned(),
+        )
+    }
+
     fn json(response: &MockResponse) -> serde_json::Value {
         serde_json::from_slice(&response.body).expect("json")
     }
@@ -360,17 +372,7 @@ mod tests {
             Some("once"),
         ));
         assert_eq!(created.status, 201);
-        let new_key = core.handle(&request(
-            Method::POST,
-            "/__admin/keys",
-            "",
-            r#"{"name":"n","mode":"live","scope":"READ_ONLY"}"#,
-            None,
-        ));
-        let new_token = json(&new_key)["data"]["token"]
-            .as_str()
-            .expect("token")
-            .to_owned();
+        let (new_token, _) = new_key(&core, "live", "READ_ONLY");
         let advanced = core.handle(&request(
             Method::POST,
             "/__admin/clock/advance",
@@ -469,31 +471,15 @@ mod tests {
                 .expect("id")
                 .to_owned()
         };
-        let new_key = |core: &MockCore| {
-            let key = core.handle(&request(
-                Method::POST,
-                "/__admin/keys",
-                "",
-                r#"{"name":"n","mode":"test","scope":"READ_WRITE"}"#,
-                None,
-            ));
-            assert_eq!(key.status, 201);
-            let data = &json(&key)["data"];
-            (
-                data["token"].as_str().expect("token").to_owned(),
-                data["id"].as_str().expect("id").to_owned(),
-            )
-        };
-
         let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
         let token = test_token(&seeded);
         let first = create(&core, &token, "first");
-        let (first_token, first_key) = new_key(&core);
+        let (first_token, first_key) = new_key(&core, "test", "READ_WRITE");
         drop(core);
 
         let (core, _) = MockCore::from_builder(&builder).expect("restored core");
         let second = create(&core, &token, "second");
-        let (second_token, second_key) = new_key(&core);
+        let (second_token, second_key) = new_key(&core, "test", "READ_WRITE");
         assert_ne!(
             first, second,
             "a new product must not take a stored product's id"
