@@ -293,12 +293,6 @@ struct Served {
     label: &'static str,
 }
 
-impl Served {
-    fn auth(&self) -> String {
-        format!("Bearer {}", self.mock.token)
-    }
-}
-
 /// One HTTP comparison: the bare server first, then each served binary, on the same path.
 struct Compared {
     name: &'static str,
@@ -317,7 +311,7 @@ impl Compared {
         let base = http_load(
             std::process::id(),
             &format!("{bare_url}{}", self.path),
-            &servers[0].auth(),
+            &servers[0].mock.auth(),
             plan.http_seconds,
             self.create,
         )
@@ -326,7 +320,7 @@ impl Compared {
             let ours = http_load(
                 served.mock.pid(),
                 &format!("{}{}", served.mock.base_url, self.path),
-                &served.auth(),
+                &served.mock.auth(),
                 plan.http_seconds,
                 self.create,
             )
@@ -374,7 +368,7 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     let url = format!("{}/products?limit=20", servers[0].mock.base_url);
     let sample = reqwest::Client::new()
         .get(&url)
-        .header("authorization", servers[0].auth())
+        .header("authorization", servers[0].mock.auth())
         .send()
         .await?;
     let headers: Vec<(String, String)> = sample
@@ -397,9 +391,15 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
     .await?;
 
     let url = format!("{}/products", servers[0].mock.base_url);
-    let sample = create_request(&reqwest::Client::new(), &url, &servers[0].auth(), 999, 0)
-        .send()
-        .await?;
+    let sample = create_request(
+        &reqwest::Client::new(),
+        &url,
+        &servers[0].mock.auth(),
+        999,
+        0,
+    )
+    .send()
+    .await?;
     let body = sample.bytes().await?.to_vec();
     let create = Compared {
         name: "POST /products with Idempotency-Key",
@@ -680,6 +680,11 @@ impl Binary {
         self.child.id()
     }
 
+    /// The `Authorization` value for its Test Read & Write key.
+    fn auth(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+
     fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -727,7 +732,7 @@ async fn memory(plan: &Plan) -> Result<(), BoxError> {
     let mut mock = Binary::spawn(&["--no-rate-limit", "--rng-seed", "9"], "warn", None)?;
     let (small, large) = plan.memory;
     let url = format!("{}/products?limit=20", mock.base_url);
-    let auth = format!("Bearer {}", mock.token);
+    let auth = mock.auth();
     let send = |total: usize| {
         let (url, auth) = (url.clone(), auth.clone());
         hammer_count(64, total, move |http, _| {
