@@ -222,27 +222,18 @@ impl MockCore {
             return response;
         }
         let events = std::mem::take(pending);
-        let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-        let failed_before = store.failed();
-        match store.append(&events) {
-            Ok(()) => response,
-            Err(error) => {
-                if !failed_before {
-                    tracing::error!(
-                        %error,
-                        "could not write the data file; writes are refused until a restart"
-                    );
-                }
-                if acknowledges {
-                    MockResponse::error(
-                        503,
-                        "storage_unavailable",
-                        "the change could not be made durable; writes are refused until the server restarts",
-                    )
-                } else {
-                    response
-                }
-            }
+        let written = store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .append(&events);
+        if written.is_err() && acknowledges {
+            MockResponse::error(
+                503,
+                "storage_unavailable",
+                "the change could not be made durable; writes are refused until the server restarts",
+            )
+        } else {
+            response
         }
     }
 

@@ -216,13 +216,14 @@ impl Store {
             .file
             .write_all(&buffer)
             .and_then(|()| self.file.sync_data());
-        self.failed = written.is_err();
+        if let Err(error) = &written {
+            self.failed = true;
+            tracing::error!(
+                %error,
+                "could not write the data file; writes are refused until a restart"
+            );
+        }
         written
-    }
-
-    /// Whether a write has failed since the file was opened.
-    pub(crate) fn failed(&self) -> bool {
-        self.failed
     }
 
     /// Swaps the open file for another (tests: a file whose writes fail).
