@@ -179,7 +179,7 @@ fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> {
 pub struct MockCore {
     state: Mutex<State>,
     admin_token: Option<[u8; 32]>,
-    store: Option<Mutex<Store>>,
+    store: Option<Store>,
 }
 
 /// What the journal and the headers need to know about a handled request.
@@ -197,7 +197,7 @@ impl MockCore {
         Self {
             state: Mutex::new(state),
             admin_token: admin_token.map(hash_token),
-            store: store.map(Mutex::new),
+            store,
         }
     }
 
@@ -209,43 +209,56 @@ impl MockCore {
         builder.build_core()
     }
 
-    /// Makes the request's changes durable before its response goes out. A success answer to
-    /// a write (a replay included) goes out only when everything is on disk; otherwise the
-    /// client gets a 503 and the write is not acknowledged. After a failed write the data file
-    /// takes nothing more until a restart, so every later write gets a 503 too; reads go on.
-    fn persist(&self, state: &mut State, method: &Method, response: MockResponse) -> MockResponse {
+    /// Writes the request's changes to the data file, in the order they were made (the caller
+    /// holds the state's lock). A success answer to a write (a replay included) must not go
+    /// out before everything written so far is on disk, so for such an answer this also
+    /// returns how far the file must be durable; [`MockCore::durable`] waits for that once the
+    /// lock is released. If the write fails the client gets a 503 and the write is not
+    /// acknowledged. After a failure the data file takes nothing more until a restart, so
+    /// every later write gets a 503 too; reads go on.
+    fn persist(
+        &self,
+        state: &mut State,
+        method: &Method,
+        response: MockResponse,
+    ) -> (MockResponse, Option<u64>) {
         let (Some(store), Some(pending)) = (&self.store, state.pending.as_mut()) else {
-            return response;
+            return (response, None);
         };
         let acknowledges = method != Method::GET && (200..300).contains(&response.status);
         if pending.is_empty() && !acknowledges {
-            return response;
+            return (response, None);
         }
         let events = std::mem::take(pending);
-        let written = store
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .append(&events);
-        if written.is_err() && acknowledges {
-            MockResponse::error(
-                503,
-                "storage_unavailable",
-                "the change could not be made durable; writes are refused until the server restarts",
-            )
-        } else {
-            response
+        match store.append(&events) {
+            Ok(through) => (response, acknowledges.then_some(through)),
+            Err(_) if acknowledges => (storage_unavailable(), None),
+            Err(_) => (response, None),
         }
     }
 
-    /// Swaps the data file for another (tests: a file whose writes fail); returns the old one.
-    #[cfg(all(test, target_os = "linux"))]
-    pub(crate) fn replace_store_file(&self, file: std::fs::File) -> Option<std::fs::File> {
-        self.store.as_ref().map(|store| {
-            store
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .replace_file(file)
-        })
+    /// Waits, without the state's lock, until the data file is on disk through `through`;
+    /// a 503 replaces the answer if it cannot be, and the journal says so.
+    fn durable(&self, through: u64, request_id: uuid::Uuid, response: &mut MockResponse) {
+        let Some(store) = &self.store else {
+            return;
+        };
+        if store.wait_durable(through).is_err() {
+            *response = storage_unavailable();
+            self.lock().journal_status(request_id, response.status);
+        }
+    }
+
+    /// The data file (tests).
+    #[cfg(test)]
+    pub(crate) fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Whether writes wait for a data file's fsync (the standalone server then runs them
+    /// off its worker threads).
+    pub fn waits_for_disk(&self) -> bool {
+        self.store.is_some()
     }
 
     /// Locks the state. A panic elsewhere while it was held (a bug) does not take the mock down:
@@ -277,7 +290,7 @@ impl MockCore {
         } else {
             api(&mut state, request, &mut prepared, now, &mut outcome)
         };
-        let mut response = self.persist(&mut state, &request.method, response);
+        let (mut response, durable_through) = self.persist(&mut state, &request.method, response);
         state.journal(JournalEntry {
             method: request.method.clone(),
             path: request.path.clone(),
@@ -287,6 +300,9 @@ impl MockCore {
             request_id: prepared.request_id,
         });
         drop(state);
+        if let Some(through) = durable_through {
+            self.durable(through, prepared.request_id, &mut response);
+        }
         let request_id = prepared
             .request_id
             .hyphenated()
@@ -423,6 +439,14 @@ impl<'a> Prepared<'a> {
             write,
         }
     }
+}
+
+fn storage_unavailable() -> MockResponse {
+    MockResponse::error(
+        503,
+        "storage_unavailable",
+        "the change could not be made durable; writes are refused until the server restarts",
+    )
 }
 
 fn unauthorized(failure: AuthFailure) -> MockResponse {

@@ -30,7 +30,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use tokio::net::TcpListener;
 
@@ -135,7 +135,30 @@ async fn handle(State(core): State<Arc<MockCore>>, request: Request) -> Response
         Ok(bytes) => incoming.body = bytes.to_vec(),
         Err(_) => incoming.oversized = true,
     }
-    let response = core.handle(&incoming);
+    let (incoming, response) = if core.waits_for_disk() && incoming.method != Method::GET {
+        // A write waits for the data file's fsync: on a blocking thread, so that the workers
+        // go on serving other requests meanwhile.
+        let (method, path) = (incoming.method.clone(), incoming.path.clone());
+        match tokio::task::spawn_blocking(move || {
+            let response = core.handle(&incoming);
+            (incoming, response)
+        })
+        .await
+        {
+            Ok(handled) => handled,
+            Err(error) => {
+                tracing::error!(%error, %method, %path, "a request's handling failed");
+                return into_axum(MockResponse::error(
+                    500,
+                    "internal_error",
+                    "the mock failed while handling this request",
+                ));
+            }
+        }
+    } else {
+        let response = core.handle(&incoming);
+        (incoming, response)
+    };
     if let Some(delay) = response.delay {
         tokio::time::sleep(delay).await;
     }

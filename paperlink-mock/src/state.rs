@@ -493,6 +493,19 @@ impl State {
         }
         self.journal.push_back(entry);
     }
+
+    /// Corrects the status a request was journaled with (its answer changed after the
+    /// state's lock was released).
+    pub(crate) fn journal_status(&mut self, request_id: Uuid, status: u16) {
+        if let Some(entry) = self
+            .journal
+            .iter_mut()
+            .rev()
+            .find(|e| e.request_id == request_id)
+        {
+            entry.status = status;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Durable state for the standalone server (`--data PATH`): an append-only log of JSON lines.
-//! Every change a request makes is written and fsynced before its response is sent, so a
-//! `kill -9` at any moment loses no acknowledged write. On start the log is replayed and then
-//! rewritten as one compact snapshot.
+//! Every change a request makes is written before the state's lock is released and fsynced
+//! before its response is sent, so a `kill -9` at any moment loses no acknowledged write. The
+//! fsync runs outside the state's lock and serves every writer waiting on it (see [`Store`]).
+//! On start the log is replayed and then rewritten as one compact snapshot.
 //!
 //! What is kept: keys (token hashes only), products, idempotency records, clock advances and
 //! resets. What is not: rate-limit windows, the request journal, injected faults, and
@@ -10,6 +11,8 @@
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -151,13 +154,53 @@ impl State {
 }
 
 /// The open log.
-#[derive(Debug)]
+///
+/// Lines are written in the order the state changed (the caller holds the state's lock), but
+/// a request waits for its fsync after the state's lock is released: reads never wait for the
+/// disk, and one fsync covers every line written before it began, however many writers wait
+/// on it (group commit). So a line reaches the file (the kernel's page cache) before anyone
+/// can see its change, and reaches the disk before its writer is answered: a `kill -9` loses
+/// nothing another request could have seen, and a power cut loses nothing acknowledged.
 pub(crate) struct Store {
+    log: Mutex<Log>,
+    synced: Mutex<Synced>,
+    /// Wakes the requests that wait while another one runs the fsync.
+    sync_done: Condvar,
+    /// A write or an fsync failed: the file may now end in part of a line, or have lost
+    /// lines the kernel could not write back, and anything appended after that would make it
+    /// unreadable. Nothing more is written, and no write is acknowledged, until a restart
+    /// (which drops a torn last line).
+    failed: AtomicBool,
+    /// Tests: called before each fsync.
+    #[cfg(test)]
+    pub(crate) before_sync: Mutex<Option<Box<dyn FnMut() + Send>>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("log", &self.log)
+            .field("synced", &self.synced)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct Log {
     file: File,
-    /// A write failed: the file may now end in part of a line, and anything appended after it
-    /// would make it unreadable. Nothing more is written, and no write is acknowledged, until
-    /// a restart (which drops a torn last line).
-    failed: bool,
+    /// Bytes appended since the file was opened.
+    written: u64,
+}
+
+#[derive(Debug)]
+struct Synced {
+    /// A second handle on the file, so that an fsync does not hold the log's lock.
+    file: Arc<File>,
+    /// Bytes known to be on disk.
+    through: u64,
+    /// A request is running an fsync; the others wait for it.
+    running: bool,
 }
 
 fn file_error(path: &Path, message: impl std::fmt::Display) -> MockError {
@@ -190,46 +233,125 @@ impl Store {
             .append(true)
             .open(path)
             .map_err(|e| file_error(path, e))?;
+        let sync_file = file.try_clone().map_err(|e| file_error(path, e))?;
         Ok(Self {
-            file,
-            failed: false,
+            log: Mutex::new(Log { file, written: 0 }),
+            synced: Mutex::new(Synced {
+                file: Arc::new(sync_file),
+                through: 0,
+                running: false,
+            }),
+            sync_done: Condvar::new(),
+            failed: AtomicBool::new(false),
+            #[cfg(test)]
+            before_sync: Mutex::new(None),
         })
     }
 
-    /// Appends events (none, to check that writes are still possible) and waits until they
-    /// are on disk.
-    pub(crate) fn append(&mut self, events: &[Event]) -> io::Result<()> {
-        if self.failed {
-            return Err(io::Error::other(
-                "an earlier write to the data file failed; restart the server",
-            ));
-        }
+    /// Appends events (none, to check that writes are still possible) without waiting for
+    /// the disk. Returns how far the file must be durable for them to be: pass it to
+    /// [`Store::wait_durable`].
+    pub(crate) fn append(&self, events: &[Event]) -> io::Result<u64> {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        self.check()?;
         if events.is_empty() {
-            return Ok(());
+            return Ok(log.written);
         }
         let mut buffer = Vec::with_capacity(512 * events.len());
         for event in events {
             serde_json::to_writer(&mut buffer, event)?;
             buffer.push(b'\n');
         }
-        let written = self
-            .file
-            .write_all(&buffer)
-            .and_then(|()| self.file.sync_data());
-        if let Err(error) = &written {
-            self.failed = true;
+        if let Err(error) = log.file.write_all(&buffer) {
+            return Err(self.fail(error));
+        }
+        log.written += buffer.len() as u64;
+        Ok(log.written)
+    }
+
+    /// Waits until the first `through` bytes appended are on disk. The first request to find
+    /// them unsynced runs an fsync for everything appended so far; requests that come while
+    /// it runs wait for it, then the first of them runs the next one.
+    pub(crate) fn wait_durable(&self, through: u64) -> io::Result<()> {
+        let mut synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            self.check()?;
+            if synced.through >= through {
+                return Ok(());
+            }
+            if synced.running {
+                synced = self
+                    .sync_done
+                    .wait(synced)
+                    .unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            synced.running = true;
+            let file = Arc::clone(&synced.file);
+            drop(synced);
+            // Every byte counted here was written before the fsync starts, so it covers them.
+            let target = self
+                .log
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .written;
+            #[cfg(test)]
+            if let Some(hook) = self
+                .before_sync
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .as_mut()
+            {
+                hook();
+            }
+            let result = file.sync_data();
+            synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
+            synced.running = false;
+            // The failure is marked before anyone wakes: after a failed fsync the kernel may
+            // report the next one as a success although the lines were lost.
+            let outcome = match result {
+                Ok(()) => {
+                    synced.through = synced.through.max(target);
+                    Ok(())
+                }
+                Err(error) => Err(self.fail(error)),
+            };
+            self.sync_done.notify_all();
+            outcome?;
+        }
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if self.failed.load(Ordering::Acquire) {
+            Err(io::Error::other(
+                "an earlier write to the data file failed; restart the server",
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Marks the file as failed (logged once) and passes the error on.
+    fn fail(&self, error: io::Error) -> io::Error {
+        if !self.failed.swap(true, Ordering::AcqRel) {
             tracing::error!(
                 %error,
                 "could not write the data file; writes are refused until a restart"
             );
         }
-        written
+        error
     }
 
-    /// Swaps the open file for another (tests: a file whose writes fail).
+    /// Swaps the open file for another (tests: a file whose writes fail); returns the old one.
     #[cfg(all(test, target_os = "linux"))]
-    pub(crate) fn replace_file(&mut self, file: File) -> File {
-        std::mem::replace(&mut self.file, file)
+    pub(crate) fn replace_file(&self, file: File) -> io::Result<File> {
+        let sync_file = Arc::new(file.try_clone()?);
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        self.synced
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .file = sync_file;
+        Ok(std::mem::replace(&mut log.file, file))
     }
 }
 
@@ -500,11 +622,12 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    /// `/dev/full` fails every write with ENOSPC.
+    /// Puts `failing` in place of the data file, then checks that no write is acknowledged
+    /// (not even a replay) until a restart, that reads go on, that the journal shows the
+    /// 503s, and that after the restart the refused write was never made durable.
     #[cfg(target_os = "linux")]
-    #[test]
-    fn a_write_that_cannot_be_made_durable_is_never_acknowledged_not_even_by_a_replay() {
-        let (dir, path) = data_file("store-full");
+    fn refused_until_a_restart(test: &str, failing: std::fs::File) {
+        let (dir, path) = data_file(test);
         let builder = PaperlinkMock::builder().seed(3).data_file(&path);
         let body = r#"{"name":"Late","unitPrice":1.00,"currency":"USD","sku":"L-1"}"#;
         let create = |core: &MockCore, token: &str| {
@@ -519,12 +642,8 @@ mod tests {
 
         let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
         let token = test_token(&seeded);
-        // The disk is full: the write fails.
-        let full = std::fs::OpenOptions::new()
-            .append(true)
-            .open("/dev/full")
-            .expect("/dev/full");
-        let healthy = core.replace_store_file(full).expect("a data file");
+        let store = core.store().expect("a data file");
+        let healthy = store.replace_file(failing).expect("a second handle");
         let refused = create(&core, &token);
         assert_eq!(refused.status, 503);
         assert_eq!(
@@ -540,8 +659,20 @@ mod tests {
         );
         let list = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
         assert_eq!(list.status, 200, "reads go on");
-        // Room again, but the file may end in part of a line: writes stay refused.
-        core.replace_store_file(healthy);
+        let journal = core.handle(&request(Method::GET, "/__admin/requests", "", "", None));
+        let statuses: Vec<_> = json(&journal)["data"]
+            .as_array()
+            .expect("journal")
+            .iter()
+            .map(|r| (r["method"].clone(), r["status"].clone()))
+            .collect();
+        assert_eq!(
+            statuses,
+            [("POST", 503), ("POST", 503), ("GET", 200)].map(|(m, s)| (m.into(), s.into())),
+            "the journal shows what the client got"
+        );
+        // The file is healthy again, but may end in part of a line: writes stay refused.
+        store.replace_file(healthy).expect("a second handle");
         assert_eq!(create(&core, &token).status, 503);
         let other = core.handle(&request(
             Method::POST,
@@ -563,6 +694,123 @@ mod tests {
             String::from_utf8_lossy(&created.body)
         );
         assert_eq!(created.header_value("idempotent-replayed"), None);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// `/dev/full` fails every write with ENOSPC.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_that_cannot_be_written_is_never_acknowledged_not_even_by_a_replay() {
+        let full = std::fs::OpenOptions::new()
+            .append(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        refused_until_a_restart("store-full", full);
+    }
+
+    /// A socket takes the lines, and fails every fsync with EINVAL.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_write_whose_fsync_fails_is_never_acknowledged_not_even_by_a_replay() {
+        let (socket, _peer) = std::os::unix::net::UnixStream::pair().expect("socket pair");
+        let unsyncable = std::fs::File::from(std::os::fd::OwnedFd::from(socket));
+        refused_until_a_restart("store-fsync", unsyncable);
+    }
+
+    /// While one create waits for its fsync, reads are answered and two more creates write
+    /// their lines; when that fsync ends, one more fsync makes both of theirs durable.
+    #[test]
+    fn reads_do_not_wait_for_the_disk_and_one_fsync_serves_every_waiting_write() {
+        use std::sync::mpsc::{Receiver, channel};
+        use std::sync::{Arc, Mutex};
+        use std::time::Duration;
+
+        let (dir, path) = data_file("store-group");
+        let builder = PaperlinkMock::builder().seed(5).data_file(&path);
+        let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+        let core = Arc::new(core);
+        let token = test_token(&seeded);
+        // Each fsync reports itself, then waits until the test lets it run.
+        let (syncing, fsyncs) = channel::<()>();
+        let (release, released) = channel::<()>();
+        let released = Mutex::new(released);
+        *core
+            .store()
+            .expect("a data file")
+            .before_sync
+            .lock()
+            .expect("hook") = Some(Box::new(move || {
+            let _ = syncing.send(());
+            let _ = released.lock().expect("gate").recv();
+        }));
+        let create = |sku: &str| {
+            let core = Arc::clone(&core);
+            let request = request(
+                Method::POST,
+                "/api/v1/products",
+                &token,
+                &format!(r#"{{"name":"{sku}","unitPrice":1.00,"currency":"USD","sku":"{sku}"}}"#),
+                None,
+            );
+            std::thread::spawn(move || core.handle(&request).status)
+        };
+        // A failing test must not hang: every wait is bounded.
+        let wait = |what: &str, events: &Receiver<()>| {
+            events
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("{what}"));
+        };
+        let journaled = |n: usize| {
+            let journal = core.handle(&request(Method::GET, "/__admin/requests", "", "", None));
+            json(&journal)["data"]
+                .as_array()
+                .is_some_and(|all| all.iter().filter(|r| r["method"] == "POST").count() >= n)
+        };
+
+        let first = create("G-1");
+        wait("the first create's fsync starts", &fsyncs);
+        // That fsync holds no lock on the state: a read is answered, and sees the product.
+        let (answered, read) = channel();
+        {
+            let core = Arc::clone(&core);
+            let request = request(Method::GET, "/api/v1/products", &token, "", None);
+            std::thread::spawn(move || {
+                let _ = answered.send(core.handle(&request));
+            });
+        }
+        let list = read
+            .recv_timeout(Duration::from_secs(20))
+            .expect("a read is answered while an fsync runs");
+        assert_eq!(list.status, 200);
+        assert_eq!(json(&list)["data"]["data"][0]["sku"], "G-1");
+        // Two more creates write their lines and wait behind the running fsync.
+        let (second, third) = (create("G-2"), create("G-3"));
+        while !journaled(3) {
+            std::thread::yield_now();
+        }
+        release.send(()).expect("gate");
+        assert_eq!(first.join().expect("first"), 201);
+        wait("one more fsync, for the two waiting creates", &fsyncs);
+        release.send(()).expect("gate");
+        assert_eq!(second.join().expect("second"), 201);
+        assert_eq!(third.join().expect("third"), 201);
+        assert!(
+            fsyncs.try_recv().is_err(),
+            "two waiting creates need one fsync, not two"
+        );
+        drop(core);
+
+        // All three are in the file.
+        let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+        let list = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
+        let mut skus: Vec<_> = json(&list)["data"]["data"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|p| p["sku"].as_str().map(str::to_owned))
+            .collect();
+        skus.sort();
+        assert_eq!(skus, ["G-1", "G-2", "G-3"]);
         let _ = std::fs::remove_dir_all(dir);
     }
 
