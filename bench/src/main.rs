@@ -6,7 +6,7 @@
 //! cargo build --release -p paperlink-mock -p paperlink-bench
 //! target/release/paperlink-bench            # full run (a few minutes)
 //! target/release/paperlink-bench --quick    # smoke run (CI)
-//! target/release/paperlink-bench sdk http   # only some scenarios: http start sdk pagination memory load
+//! target/release/paperlink-bench sdk http   # some: http start sdk pagination memory durable load
 //! ```
 //!
 //! HTTP throughput and memory are measured on the `paperlink-mock` binary beside this one (build
@@ -753,6 +753,65 @@ async fn memory(plan: &Plan) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Reads beside a create load, on the binary with a data file and on the binary in memory:
+/// writers wait for their fsync without holding the state, so reads should not notice the
+/// disk, and the creates share fsyncs.
+async fn durable(plan: &Plan) -> Result<(), BoxError> {
+    let data =
+        std::env::temp_dir().join(format!("paperlink-bench-data-{}.jsonl", std::process::id()));
+    let data_arg = data.to_string_lossy().into_owned();
+    let mut measured = Vec::with_capacity(2);
+    for args in [
+        &["--no-rate-limit", "--data", &data_arg][..],
+        &["--no-rate-limit"][..],
+    ] {
+        let _ = std::fs::remove_file(&data);
+        let mock = Binary::spawn(args, "warn", None)?;
+        measured.push(reads_beside_creates(&mock, plan.http_seconds).await?);
+    }
+    let _ = std::fs::remove_file(&data);
+    if let [(reads, creates), (base_reads, base_creates)] = &measured[..] {
+        row(
+            "GET /products?limit=20, 4 connections, while 16 connections create; `--data` vs in memory",
+            reads,
+            base_reads,
+        );
+        row(
+            "those creates (unique `Idempotency-Key`); `--data` vs in memory",
+            creates,
+            base_creates,
+        );
+    }
+    Ok(())
+}
+
+/// 4 connections list products while 16 create them, for `seconds`, with the built-in
+/// generator: (the reads, the creates).
+async fn reads_beside_creates(mock: &Binary, seconds: u64) -> Result<(Load, Load), BoxError> {
+    let duration = Duration::from_secs(seconds);
+    let (list, products, auth) = (
+        format!("{}/products?limit=20", mock.base_url),
+        format!("{}/products", mock.base_url),
+        mock.auth(),
+    );
+    let reads = {
+        let auth = auth.clone();
+        hammer(4, duration, 200, move |http, _, _| {
+            http.get(&list).header("authorization", &auth)
+        })
+    };
+    let creates = hammer(16, duration, 201, move |http, c, i| {
+        create_request(http, &products, &auth, c, i)
+    });
+    let (reads, creates) = tokio::try_join!(reads, creates)?;
+    let load = |throughput| Load {
+        throughput,
+        tool: "built-in",
+        cpu_per_request: None,
+    };
+    Ok((load(reads), load(creates)))
+}
+
 async fn load_with_faults(plan: &Plan) -> Result<(), BoxError> {
     let (clients, total) = plan.load;
     let mock = Standalone::start(PaperlinkMock::builder().no_rate_limit()).await?;
@@ -812,7 +871,8 @@ async fn main() -> Result<(), BoxError> {
     );
     println!("| measurement | ours | baseline | ratio | notes |");
     println!("|---|---|---|---|---|");
-    // Scenario names on the command line pick a subset: http start sdk pagination memory load.
+    // Scenario names on the command line pick a subset:
+    // http start sdk pagination memory durable load.
     let chosen: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -832,6 +892,9 @@ async fn main() -> Result<(), BoxError> {
     }
     if run("memory") {
         memory(&plan).await?;
+    }
+    if run("durable") {
+        durable(&plan).await?;
     }
     if run("load") {
         load_with_faults(&plan).await?;
