@@ -267,7 +267,9 @@ impl MockCore {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Handles one request.
+    /// Handles one request. With a data file, a write returns only once it is on disk (other
+    /// requests go on meanwhile); a front door on an async runtime should then call this off
+    /// its worker threads, as the standalone server does (see [`MockCore::waits_for_disk`]).
     pub fn handle(&self, request: &MockRequest) -> MockResponse {
         // What needs no state is worked out before taking the lock, so that the lock is held
         // only for the state's own work.
