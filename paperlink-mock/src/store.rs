@@ -761,11 +761,14 @@ mod tests {
                 .recv_timeout(Duration::from_secs(20))
                 .unwrap_or_else(|_| panic!("{what}"));
         };
+        // Read from the state itself: a request to the journal would add to it.
         let journaled = |n: usize| {
-            let journal = core.handle(&request(Method::GET, "/__admin/requests", "", "", None));
-            json(&journal)["data"]
-                .as_array()
-                .is_some_and(|all| all.iter().filter(|r| r["method"] == "POST").count() >= n)
+            core.lock()
+                .journal
+                .iter()
+                .filter(|e| e.method == Method::POST)
+                .count()
+                >= n
         };
 
         let first = create("G-1");
@@ -786,7 +789,12 @@ mod tests {
         assert_eq!(json(&list)["data"]["data"][0]["sku"], "G-1");
         // Two more creates write their lines and wait behind the running fsync.
         let (second, third) = (create("G-2"), create("G-3"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while !journaled(3) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the two creates write their lines while the first fsync runs"
+            );
             std::thread::yield_now();
         }
         release.send(()).expect("gate");
