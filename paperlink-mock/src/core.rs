@@ -255,6 +255,12 @@ impl MockCore {
         self.store.as_ref()
     }
 
+    /// The data file, to swap its file (tests).
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn store_mut(&mut self) -> Option<&mut Store> {
+        self.store.as_mut()
+    }
+
     /// Whether writes wait for a data file's fsync (the standalone server then runs them
     /// off its worker threads).
     pub fn waits_for_disk(&self) -> bool {

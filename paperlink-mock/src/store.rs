@@ -12,7 +12,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -163,6 +163,9 @@ impl State {
 /// nothing another request could have seen, and a power cut loses nothing acknowledged.
 pub(crate) struct Store {
     log: Mutex<Log>,
+    /// A second handle on the file, so that an fsync holds neither the log's lock nor the
+    /// synced mark's.
+    sync_file: File,
     synced: Mutex<Synced>,
     /// Wakes the requests that wait while another one runs the fsync.
     sync_done: Condvar,
@@ -180,6 +183,7 @@ impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("log", &self.log)
+            .field("sync_file", &self.sync_file)
             .field("synced", &self.synced)
             .field("failed", &self.failed)
             .finish_non_exhaustive()
@@ -195,8 +199,6 @@ struct Log {
 
 #[derive(Debug)]
 struct Synced {
-    /// A second handle on the file, so that an fsync does not hold the log's lock.
-    file: Arc<File>,
     /// Bytes known to be on disk.
     through: u64,
     /// A request is running an fsync; the others wait for it.
@@ -236,8 +238,8 @@ impl Store {
         let sync_file = file.try_clone().map_err(|e| file_error(path, e))?;
         Ok(Self {
             log: Mutex::new(Log { file, written: 0 }),
+            sync_file,
             synced: Mutex::new(Synced {
-                file: Arc::new(sync_file),
                 through: 0,
                 running: false,
             }),
@@ -288,7 +290,6 @@ impl Store {
                 continue;
             }
             synced.running = true;
-            let file = Arc::clone(&synced.file);
             drop(synced);
             // Every byte counted here was written before the fsync starts, so it covers them.
             let target = self
@@ -305,7 +306,7 @@ impl Store {
             {
                 hook();
             }
-            let result = file.sync_data();
+            let result = self.sync_file.sync_data();
             synced = self.synced.lock().unwrap_or_else(PoisonError::into_inner);
             synced.running = false;
             // The failure is marked before anyone wakes: after a failed fsync the kernel may
@@ -345,13 +346,9 @@ impl Store {
 
     /// Swaps the open file for another (tests: a file whose writes fail); returns the old one.
     #[cfg(all(test, target_os = "linux"))]
-    pub(crate) fn replace_file(&self, file: File) -> io::Result<File> {
-        let sync_file = Arc::new(file.try_clone()?);
-        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
-        self.synced
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .file = sync_file;
+    pub(crate) fn replace_file(&mut self, file: File) -> io::Result<File> {
+        self.sync_file = file.try_clone()?;
+        let log = self.log.get_mut().unwrap_or_else(PoisonError::into_inner);
         Ok(std::mem::replace(&mut log.file, file))
     }
 }
@@ -641,10 +638,13 @@ mod tests {
             ))
         };
 
-        let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+        let (mut core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
         let token = test_token(&seeded);
-        let store = core.store().expect("a data file");
-        let healthy = store.replace_file(failing).expect("a second handle");
+        let healthy = core
+            .store_mut()
+            .expect("a data file")
+            .replace_file(failing)
+            .expect("a second handle");
         let refused = create(&core, &token);
         assert_eq!(refused.status, 503);
         assert_eq!(
@@ -673,7 +673,10 @@ mod tests {
             "the journal shows what the client got"
         );
         // The file is healthy again, but may end in part of a line: writes stay refused.
-        store.replace_file(healthy).expect("a second handle");
+        core.store_mut()
+            .expect("a data file")
+            .replace_file(healthy)
+            .expect("a second handle");
         assert_eq!(create(&core, &token).status, 503);
         let other = core.handle(&request(
             Method::POST,
