@@ -144,6 +144,18 @@ struct Load {
     cpu_per_request: Option<Duration>,
 }
 
+impl Load {
+    /// A run of the built-in generator. It runs in this process, so its CPU time is not the
+    /// server's.
+    fn built_in(throughput: Throughput) -> Self {
+        Self {
+            throughput,
+            tool: "built-in",
+            cpu_per_request: None,
+        }
+    }
+}
+
 /// Throughput of `GET url` (or, with `create`, of unique-key `POST url`) served by process
 /// `server`: wrk when available, else the built-in generator.
 async fn http_load(
@@ -197,12 +209,7 @@ async fn http_load(
         })
         .await?
     };
-    // The built-in generator runs in this process, so its CPU time is not the server's.
-    Ok(Load {
-        throughput: result,
-        tool: "built-in",
-        cpu_per_request: None,
-    })
+    Ok(Load::built_in(result))
 }
 
 /// Runs wrk with 64 connections; `None` when wrk is not installed.
@@ -804,12 +811,7 @@ async fn reads_beside_creates(mock: &Binary, seconds: u64) -> Result<(Load, Load
         create_request(http, &products, &auth, c, i)
     });
     let (reads, creates) = tokio::try_join!(reads, creates)?;
-    let load = |throughput| Load {
-        throughput,
-        tool: "built-in",
-        cpu_per_request: None,
-    };
-    Ok((load(reads), load(creates)))
+    Ok((Load::built_in(reads), Load::built_in(creates)))
 }
 
 async fn load_with_faults(plan: &Plan) -> Result<(), BoxError> {
