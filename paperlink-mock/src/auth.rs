@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::state::later;
 use crate::wire::millis;
 
 /// How long a revoked key stays in the key list (90 days), per the product's docs.
@@ -191,7 +192,7 @@ pub(crate) struct Keyring {
 
 /// When a revoked key is forgotten.
 fn forget_at(record: &KeyRecord) -> Option<OffsetDateTime> {
-    record.info.revoked_at.map(|at| at + REVOKED_KEY_RETENTION)
+    record.info.revoked_at.map(|at| later(at, REVOKED_KEY_RETENTION))
 }
 
 impl Keyring {
@@ -234,6 +235,17 @@ impl Keyring {
         self.keys.insert(record.info.id, record);
     }
 
+    /// Keeps the later `lastUsedAt` of each key `old` also has (a state read back from the
+    /// data file, which does not keep the times of reads).
+    pub(crate) fn keep_last_used(&mut self, old: &Keyring) {
+        for (id, record) in &mut self.keys {
+            let before = old.keys.get(id).and_then(|r| r.info.last_used_at);
+            if before > record.info.last_used_at {
+                record.info.last_used_at = before;
+            }
+        }
+    }
+
     /// Whether a key has this token hash.
     pub(crate) fn knows(&self, hash: &[u8; 32]) -> bool {
         self.by_hash.contains_key(hash)
@@ -271,7 +283,7 @@ impl Keyring {
         if !bool::from(record.hash.ct_eq(hash)) {
             return Err(AuthFailure::InvalidOrRevoked);
         }
-        if record.info.revoked_at.is_some_and(|at| now >= at + delay) {
+        if record.info.revoked_at.is_some_and(|at| now >= later(at, delay)) {
             return Err(AuthFailure::InvalidOrRevoked);
         }
         record.info.last_used_at = Some(now);

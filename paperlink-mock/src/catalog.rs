@@ -87,10 +87,10 @@ impl Indexes {
         let key = sort_key(record);
         self.all.remove(&key);
         self.by_status(record.status).remove(&key);
-        if let Some(sku) = &record.sku {
-            if self.skus.get(sku_key(sku)) == Some(&record.id) {
-                self.skus.remove(sku_key(sku));
-            }
+        if let Some(sku) = &record.sku
+            && self.skus.get(sku_key(sku)) == Some(&record.id)
+        {
+            self.skus.remove(sku_key(sku));
         }
     }
 }
@@ -237,10 +237,10 @@ impl Catalog {
                 .map(|p| &**p)
                 .ok_or(CatalogError::NotFound);
         }
-        if let Some(Some(sku)) = &input.sku {
-            if self.sku_owner(sku).is_some_and(|owner| owner != *id) {
-                return Err(CatalogError::SkuTaken);
-            }
+        if let Some(Some(sku)) = &input.sku
+            && self.sku_owner(sku).is_some_and(|owner| owner != *id)
+        {
+            return Err(CatalogError::SkuTaken);
         }
         let mut next = current.clone();
         if let Some(v) = input.name {

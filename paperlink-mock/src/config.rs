@@ -3,15 +3,14 @@
 use std::time::Duration;
 
 use rust_decimal::Decimal;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::core::MockCore;
-use crate::state::{Clock, RateLimitPolicy, Settings, State};
-use crate::store::Store;
+use crate::state::{CLOCK_END, Clock, MAX_PERIOD, RateLimitPolicy, Settings, State};
 use crate::wire::{FieldError, Number, ProductStatus, millis};
 
 /// The team the four seeded keys belong to.
@@ -32,13 +31,37 @@ pub enum MockError {
     /// No key with this id.
     #[error("no key with id {0}")]
     UnknownKey(Uuid),
-    /// A seed or data file could not be read.
+    /// A seed file could not be read.
     #[error("could not read {what}: {message}")]
     File {
         /// Which file.
         what: String,
         /// What went wrong.
         message: String,
+    },
+    /// The data file cannot be used (in use by another server, not a paperlink-mock data
+    /// file, damaged, written by a newer version, or the disk refused a write). The message
+    /// says whether anything was changed; the source, when there is one, says what failed.
+    #[error("data file {}: {message}", path.display())]
+    DataFile {
+        /// The data file.
+        path: std::path::PathBuf,
+        /// What is wrong, and what to do.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The data file refused a change made through the Rust API; the change was undone.
+    #[error("the data file refused the change, so it was undone")]
+    Storage,
+    /// A setting is out of its range.
+    #[error("{setting} {problem}")]
+    OutOfRange {
+        /// The setting.
+        setting: &'static str,
+        /// Its range.
+        problem: String,
     },
 }
 
@@ -191,10 +214,11 @@ pub struct PaperlinkMockBuilder {
     pub(crate) system_clock: bool,
     pub(crate) products: Vec<(KeyMode, SeedProduct)>,
     pub(crate) journal_capacity: usize,
-    pub(crate) admin_token: Option<String>,
+    pub(crate) admin_token: Option<SecretString>,
     pub(crate) default_type: String,
     pub(crate) default_unit: String,
     pub(crate) data_file: Option<std::path::PathBuf>,
+    pub(crate) import_jsonl: Option<std::path::PathBuf>,
 }
 
 impl Default for PaperlinkMockBuilder {
@@ -211,6 +235,7 @@ impl Default for PaperlinkMockBuilder {
             default_type: "SERVICES".to_owned(),
             default_unit: "unit".to_owned(),
             data_file: None,
+            import_jsonl: None,
         }
     }
 }
@@ -272,9 +297,10 @@ impl PaperlinkMockBuilder {
         self
     }
 
-    /// Require `Authorization: Bearer <token>` on `/__admin`.
+    /// Require `Authorization: Bearer <token>` on `/__admin` (not empty: an empty token is
+    /// refused when the mock starts). The builder's `Debug` does not show it.
     pub fn admin_token(mut self, token: impl Into<String>) -> Self {
-        self.admin_token = Some(token.into());
+        self.admin_token = Some(SecretString::from(token.into()));
         self
     }
 
@@ -284,51 +310,109 @@ impl PaperlinkMockBuilder {
         self
     }
 
-    /// Keep keys, products and idempotency records in this file (standalone use): every change
-    /// is on disk before its response is sent, and a restart resumes from it. When the file
-    /// already has state, the seeded keys and seed products are not created again (and their
-    /// tokens, shown at first start, are not shown again).
+    /// Keep keys, products and idempotency records in this SQLite database (standalone use;
+    /// the `durable` feature): every change is committed before its response is sent, and a
+    /// restart resumes from it. When the file already has state, the seeded keys and seed
+    /// products are not created again (and their tokens, shown at first start, are not shown
+    /// again). The file is locked while the mock runs: a second mock on it refuses to start.
+    #[cfg(feature = "durable")]
     pub fn data_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.data_file = Some(path.into());
         self
     }
 
-    /// Builds the core with its four seeded keys and the seed products.
-    pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<SeededKey>), MockError> {
-        let (mut state, seeded) = self.base_state();
-        if let Some(path) = &self.data_file {
-            // An existing data file wins over fresh seeds.
-            if let Some(store) = Store::restore(path, &mut state)? {
-                return Ok((
-                    MockCore::new(state, self.admin_token.as_deref(), Some(store)),
-                    Vec::new(),
-                ));
+    /// Fills a new [`data_file`](Self::data_file) from a data file of the JSON-lines format
+    /// that paperlink-mock 0.1 wrote (which is only read). Refused when the data file already
+    /// holds state, so an import happens once.
+    #[cfg(feature = "durable")]
+    pub fn import_jsonl(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.import_jsonl = Some(path.into());
+        self
+    }
+
+    fn expose_admin_token(&self) -> Option<&str> {
+        self.admin_token.as_ref().map(|t| t.expose_secret())
+    }
+
+    /// Checks the settings that enter from outside against their ranges.
+    fn check(&self) -> Result<(), MockError> {
+        let period = |setting: &'static str, value: std::time::Duration| {
+            if value > MAX_PERIOD {
+                return Err(MockError::OutOfRange {
+                    setting,
+                    problem: format!("must be at most {} seconds", MAX_PERIOD.as_secs()),
+                });
+            }
+            Ok(())
+        };
+        period("the revocation delay", self.revocation_delay)?;
+        if let Some(policy) = self.rate_limit {
+            period("the rate-limit window", policy.window)?;
+            if policy.window.is_zero() {
+                return Err(MockError::OutOfRange {
+                    setting: "the rate-limit window",
+                    problem: "must be at least 1 millisecond".to_owned(),
+                });
             }
         }
+        if self.admin_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().trim().is_empty()) {
+            return Err(MockError::OutOfRange {
+                setting: "the admin token",
+                problem: "must not be empty (it would lock the control plane)".to_owned(),
+            });
+        }
+        if self.start_time.is_some_and(|at| at >= CLOCK_END) {
+            return Err(MockError::OutOfRange {
+                setting: "the start time",
+                problem: "must be before 9000-01-01".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Builds the core with its four seeded keys and the seed products.
+    pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<SeededKey>), MockError> {
+        self.check()?;
+        let (mut state, seeded) = self.base_state();
+        #[cfg(feature = "durable")]
+        if let Some(path) = &self.data_file {
+            let opened = crate::persist::Opened::open(path)?;
+            if let Some(from) = &self.import_jsonl {
+                let store = opened.import_jsonl(from, &mut state)?;
+                let core = MockCore::new(state, self.expose_admin_token()).with_store(store);
+                return Ok((core, Vec::new()));
+            }
+            // An existing data file wins over fresh seeds.
+            if opened.holds_state() {
+                let store = opened.load_into(&mut state)?;
+                let core = MockCore::new(state, self.expose_admin_token()).with_store(store);
+                return Ok((core, Vec::new()));
+            }
+            self.seed_products(&mut state)?;
+            let store = opened.initialize(&state)?;
+            let core = MockCore::new(state, self.expose_admin_token()).with_store(store);
+            return Ok((core, seeded));
+        }
+        self.seed_products(&mut state)?;
+        Ok((MockCore::new(state, self.expose_admin_token()), seeded))
+    }
+
+    fn seed_products(&self, state: &mut State) -> Result<(), MockError> {
         for (mode, product) in &self.products {
             let team = product.team.as_deref().unwrap_or(DEFAULT_TEAM);
             state.insert_product(team, product.mode.unwrap_or(*mode), product)?;
         }
         state.mark_seeded();
-        let store = self
-            .data_file
-            .as_deref()
-            .map(|path| Store::create(path, &state))
-            .transpose()?;
-        Ok((
-            MockCore::new(state, self.admin_token.as_deref(), store),
-            seeded,
-        ))
+        Ok(())
     }
 
     /// Builds the core with its four seeded keys, ignoring seed products (so it cannot fail).
     pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<SeededKey>) {
         let (mut state, seeded) = self.base_state();
         state.mark_seeded();
-        (
-            MockCore::new(state, self.admin_token.as_deref(), None),
-            seeded,
-        )
+        (MockCore::new(state, self.expose_admin_token()), seeded)
     }
 
     /// The state with its settings, clock and four seeded keys.

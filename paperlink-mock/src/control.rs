@@ -11,7 +11,7 @@ use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token, hash_token};
 use crate::catalog::CatalogError;
 use crate::config::{MockError, SeedProduct};
 use crate::state::{State, catalog_of, draw_unused, random_uuid};
-use crate::store::Event;
+use crate::change::Change;
 use crate::wire::{ProductRecord, ProductStatus, create_input};
 
 impl State {
@@ -40,7 +40,7 @@ impl State {
         // The record is copied only when there is a data file to write it to.
         let Self { keys, pending, .. } = self;
         if let (Some(pending), Some(record)) = (pending, keys.record(id)) {
-            pending.push(Event::KeyPut(record.clone()));
+            pending.push(Change::KeyPut(record.clone()));
         }
     }
 
@@ -97,7 +97,7 @@ impl State {
 
     /// Notes a product change for the data file.
     pub(crate) fn record_product(&mut self, team: &str, mode: KeyMode, product: ProductRecord) {
-        self.record(|| Event::ProductPut {
+        self.record(|| Change::ProductPut {
             team: team.to_owned(),
             mode,
             product,
@@ -106,10 +106,9 @@ impl State {
 
     /// Moves the mock clock forward.
     pub(crate) fn advance_clock(&mut self, by: Duration) {
-        self.record(|| Event::ClockAdvanced {
-            ms: u64::try_from(by.as_millis()).unwrap_or(u64::MAX),
-        });
         self.clock.advance(by);
+        let advanced_ms = u64::try_from(self.clock.advanced().as_millis()).unwrap_or(u64::MAX);
+        self.record(|| Change::Clock { advanced_ms });
         let now = self.clock.now();
         self.expire(now);
     }
@@ -122,7 +121,7 @@ impl State {
     /// Back to the seeded keys (not revoked, never used) and products; forgets idempotency
     /// records, rate windows, the journal and faults. The clock keeps running.
     pub(crate) fn reset(&mut self) {
-        self.record(|| Event::Reset);
+        self.record(|| Change::Reset);
         if let Some((keys, catalogs)) = self.seeded.clone() {
             self.keys = keys;
             self.catalogs = catalogs;

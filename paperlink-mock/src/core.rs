@@ -21,7 +21,8 @@ use crate::routes;
 use crate::state::{
     FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, JournalEntry, RateStatus, State,
 };
-use crate::store::Store;
+#[cfg(feature = "durable")]
+use crate::persist::{Store, Ticket};
 use crate::wire::{FieldError, error_body};
 
 /// The API routes the mock serves, relative to `/api/v1`, with their methods.
@@ -179,6 +180,7 @@ fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> {
 pub struct MockCore {
     state: Mutex<State>,
     admin_token: Option<[u8; 32]>,
+    #[cfg(feature = "durable")]
     store: Option<Store>,
 }
 
@@ -190,15 +192,21 @@ pub(crate) struct Outcome {
 }
 
 impl MockCore {
-    pub(crate) fn new(mut state: State, admin_token: Option<&str>, store: Option<Store>) -> Self {
-        if store.is_some() {
-            state.pending = Some(Vec::new());
-        }
+    pub(crate) fn new(state: State, admin_token: Option<&str>) -> Self {
         Self {
             state: Mutex::new(state),
             admin_token: admin_token.map(hash_token),
-            store,
+            #[cfg(feature = "durable")]
+            store: None,
         }
+    }
+
+    /// This core, keeping its durable state in `store`.
+    #[cfg(feature = "durable")]
+    pub(crate) fn with_store(mut self, store: Store) -> Self {
+        self.lock().pending = Some(Vec::new());
+        self.store = Some(store);
+        self
     }
 
     /// Builds a core as configured (for a custom front door, or for fuzzing), with the four
@@ -209,62 +217,80 @@ impl MockCore {
         builder.build_core()
     }
 
-    /// Writes the request's changes to the data file, in the order they were made (the caller
+    /// Hands the request's changes to the data file, in the order they were made (the caller
     /// holds the state's lock). A success answer to a write (a replay included) must not go
-    /// out before everything written so far is on disk, so for such an answer this also
-    /// returns how far the file must be durable; [`MockCore::durable`] waits for that once the
-    /// lock is released. If the write fails the client gets a 503 and the write is not
-    /// acknowledged. After a failure the data file takes nothing more until a restart, so
-    /// every later write gets a 503 too; reads go on.
-    fn persist(
-        &self,
-        state: &mut State,
-        method: &Method,
-        response: MockResponse,
-    ) -> (MockResponse, Option<u64>) {
+    /// out before everything handed over so far is committed, so for such an answer this
+    /// returns the ticket that [`MockCore::durable`] waits on once the lock is released.
+    #[cfg(feature = "durable")]
+    fn persist(&self, state: &mut State, method: &Method, status: u16) -> Option<Ticket> {
         let (Some(store), Some(pending)) = (&self.store, state.pending.as_mut()) else {
-            return (response, None);
+            return None;
         };
-        let acknowledges = method != Method::GET && (200..300).contains(&response.status);
+        let acknowledges = method != Method::GET && (200..300).contains(&status);
         if pending.is_empty() && !acknowledges {
-            return (response, None);
+            return None;
         }
-        let events = std::mem::take(pending);
-        match store.append(&events) {
-            Ok(through) => (response, acknowledges.then_some(through)),
-            Err(_) if acknowledges => (storage_unavailable(), None),
-            Err(_) => (response, None),
-        }
+        let ticket = store.submit(std::mem::take(pending));
+        acknowledges.then_some(ticket)
     }
 
-    /// Waits, without the state's lock, until the data file is on disk through `through`;
-    /// a 503 replaces the answer if it cannot be, and the journal says so.
-    fn durable(&self, through: u64, request_id: uuid::Uuid, response: &mut MockResponse) {
-        let Some(store) = &self.store else {
+    /// Waits, without the state's lock, until the request's changes are committed. If they
+    /// are refused, the state is read back from the data file (so the refused change is
+    /// gone) before the 503 replaces the answer, and the journal says so.
+    #[cfg(feature = "durable")]
+    fn durable(&self, ticket: Ticket, request_id: uuid::Uuid, response: &mut MockResponse) {
+        if ticket.wait() {
             return;
-        };
-        if store.wait_durable(through).is_err() {
-            *response = storage_unavailable();
-            self.lock().journal_status(request_id, response.status);
         }
+        *response = storage_unavailable();
+        let mut state = self.lock();
+        self.recover(&mut state);
+        state.journal_status(request_id, response.status);
+    }
+
+    /// After a refused commit, reads the state back from the data file.
+    fn recover(&self, state: &mut State) {
+        #[cfg(feature = "durable")]
+        if let Some(store) = &self.store {
+            store.recover(state);
+        }
+        #[cfg(not(feature = "durable"))]
+        let _ = state;
+    }
+
+    /// Runs a control-plane change from the Rust API and, with a data file, waits until it
+    /// is committed; a refused change is undone and reported.
+    pub(crate) fn change<R>(
+        &self,
+        change: impl FnOnce(&mut State) -> R,
+    ) -> (R, Result<(), MockError>) {
+        let mut state = self.lock();
+        self.recover(&mut state);
+        let result = change(&mut state);
+        #[cfg(feature = "durable")]
+        if let Some(ticket) = self.persist(&mut state, &Method::POST, 200) {
+            drop(state);
+            if !ticket.wait() {
+                self.recover(&mut self.lock());
+                return (result, Err(MockError::Storage));
+            }
+        }
+        (result, Ok(()))
     }
 
     /// The data file (tests).
-    #[cfg(test)]
+    #[cfg(all(test, feature = "durable"))]
     pub(crate) fn store(&self) -> Option<&Store> {
         self.store.as_ref()
     }
 
-    /// The data file, to swap its file (tests).
-    #[cfg(all(test, target_os = "linux"))]
-    pub(crate) fn store_mut(&mut self) -> Option<&mut Store> {
-        self.store.as_mut()
-    }
-
-    /// Whether writes wait for a data file's fsync (the standalone server then runs them
+    /// Whether writes wait for a data file's commit (the standalone server then runs them
     /// off its worker threads).
     pub fn waits_for_disk(&self) -> bool {
-        self.store.is_some()
+        #[cfg(feature = "durable")]
+        return self.store.is_some();
+        #[cfg(not(feature = "durable"))]
+        false
     }
 
     /// Locks the state. A panic elsewhere while it was held (a bug) does not take the mock down:
@@ -281,6 +307,7 @@ impl MockCore {
         // only for the state's own work.
         let mut prepared = Prepared::new(request);
         let mut state = self.lock();
+        self.recover(&mut state);
         let now = state.clock.now();
         state.expire(now);
         let mut outcome = Outcome::default();
@@ -298,7 +325,10 @@ impl MockCore {
         } else {
             api(&mut state, request, &mut prepared, now, &mut outcome)
         };
-        let (mut response, durable_through) = self.persist(&mut state, &request.method, response);
+        #[cfg(feature = "durable")]
+        let ticket = self.persist(&mut state, &request.method, response.status);
+        #[cfg_attr(not(feature = "durable"), allow(unused_mut))]
+        let mut response = response;
         state.journal(JournalEntry {
             method: request.method.clone(),
             path: request.path.clone(),
@@ -308,8 +338,9 @@ impl MockCore {
             request_id: prepared.request_id,
         });
         drop(state);
-        if let Some(through) = durable_through {
-            self.durable(through, prepared.request_id, &mut response);
+        #[cfg(feature = "durable")]
+        if let Some(ticket) = ticket {
+            self.durable(ticket, prepared.request_id, &mut response);
         }
         let request_id = prepared
             .request_id
@@ -338,9 +369,14 @@ impl MockCore {
         let Some(expected) = &self.admin_token else {
             return true;
         };
-        let presented = headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        // Exactly one Authorization header, as on the API: two are ambiguous credentials.
+        let mut values = headers.get_all(AUTHORIZATION).iter();
+        let (Some(only), None) = (values.next(), values.next()) else {
+            return false;
+        };
+        let presented = only
+            .to_str()
+            .ok()
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| hash_token(token.trim()));
@@ -449,11 +485,12 @@ impl<'a> Prepared<'a> {
     }
 }
 
+#[cfg(feature = "durable")]
 fn storage_unavailable() -> MockResponse {
     MockResponse::error(
         503,
         "storage_unavailable",
-        "the change could not be made durable; writes are refused until the server restarts",
+        "the data file refused the change, so it was not made; try again later",
     )
 }
 
@@ -583,7 +620,7 @@ fn authorized(
             status: response.status,
             location: response.header_value("location").map(str::to_owned),
             body: response.body.clone(),
-            expires: now + IDEMPOTENCY_RETENTION,
+            expires: crate::state::later(now, IDEMPOTENCY_RETENTION),
         };
         state.remember(idempotency.scope, stored);
     }

@@ -157,17 +157,19 @@
 
 mod auth;
 mod catalog;
+mod change;
 mod config;
 mod control;
 mod core;
 mod openapi;
+#[cfg(feature = "durable")]
+mod persist;
 mod routes;
 mod server;
 mod sharded;
 #[cfg(feature = "server")]
 pub mod standalone;
 mod state;
-mod store;
 mod stored;
 mod wire;
 
@@ -179,5 +181,7 @@ pub use config::{
 pub use core::{API_PREFIX, API_ROUTES, MockCore, MockRequest, MockResponse};
 pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use server::{CORE_PRIORITY, PaperlinkMock};
-pub use state::{Fault, FaultKind, IDEMPOTENCY_RETENTION, RateLimitPolicy, RequestRecord};
+pub use state::{
+    CLOCK_END, Fault, FaultKind, IDEMPOTENCY_RETENTION, MAX_PERIOD, RateLimitPolicy, RequestRecord,
+};
 pub use wire::{FieldError, MAX_BODY, Number, ProductRecord, ProductStatus};

@@ -14,7 +14,7 @@ use crate::config::{
     DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct, SeededKey, find_seeded,
 };
 use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
-use crate::state::{Fault, JournalEntry, RequestRecord};
+use crate::state::{Fault, JournalEntry, RequestRecord, State};
 use crate::wire::ProductRecord;
 
 /// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
@@ -181,7 +181,8 @@ impl PaperlinkMock {
         self.create_team_key(DEFAULT_TEAM, name, mode, scope)
     }
 
-    /// Creates a key in `team` (a new team name creates an isolated team).
+    /// Creates a key in `team` (a new team name creates an isolated team). With a data file
+    /// whose disk refuses the change, the key is undone and the error is logged.
     pub fn create_team_key(
         &self,
         team: &str,
@@ -189,19 +190,26 @@ impl PaperlinkMock {
         mode: KeyMode,
         scope: KeyScope,
     ) -> NewKey {
-        let (info, token) = self.core().lock().create_key(KeySpec {
+        let spec = KeySpec {
             name: name.to_owned(),
             mode,
             scope,
             team: team.to_owned(),
             created_by: "owner".to_owned(),
-        });
+        };
+        let ((info, token), kept) = self.core().change(|state| state.create_key(spec));
+        if let Err(error) = kept {
+            tracing::error!(%error, "the new key could not be kept");
+        }
         NewKey { info, token }
     }
 
     /// Revokes a key: it is refused on its next call (after the configured delay).
     pub fn revoke_key(&self, id: Uuid) -> Result<KeyInfo, MockError> {
-        self.core().lock().revoke_key(&id, Some("owner".to_owned()))
+        let (revoked, kept) = self
+            .core()
+            .change(|state| state.revoke_key(&id, Some("owner".to_owned())));
+        kept.and(revoked)
     }
 
     /// Every key's metadata (never tokens), oldest first.
@@ -220,15 +228,18 @@ impl PaperlinkMock {
         mode: KeyMode,
         product: SeedProduct,
     ) -> Result<ProductRecord, MockError> {
-        self.core()
-            .lock()
-            .insert_product(DEFAULT_TEAM, mode, &product)
+        let (inserted, kept) = self
+            .core()
+            .change(|state| state.insert_product(DEFAULT_TEAM, mode, &product));
+        kept.and(inserted)
     }
 
     /// Moves the mock clock forward (rate windows, revocation delay, idempotency expiry and
-    /// timestamps all follow it).
+    /// timestamps all follow it). The clock stops at [`CLOCK_END`](crate::CLOCK_END).
     pub fn advance_clock(&self, by: Duration) {
-        self.core().lock().advance_clock(by);
+        if let ((), Err(error)) = self.core().change(|state| state.advance_clock(by)) {
+            tracing::error!(%error, "the clock's advance could not be kept");
+        }
     }
 
     /// The mock clock's time.
@@ -288,7 +299,9 @@ impl PaperlinkMock {
 
     /// Back to the seeded state (see `POST /__admin/reset`).
     pub fn reset(&self) {
-        self.core().lock().reset();
+        if let ((), Err(error)) = self.core().change(State::reset) {
+            tracing::error!(%error, "the reset could not be kept");
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::auth::{KeyMode, Keyring};
 use crate::catalog::Catalog;
 use crate::sharded::ShardedMap;
-use crate::store::Event;
+use crate::change::Change;
 use crate::wire::millis;
 
 /// How long idempotency records are kept (24 hours of mock time).
@@ -43,8 +43,27 @@ impl Default for RateLimitPolicy {
     }
 }
 
+/// The latest time the mock clock shows. An advance past it is refused (400 from
+/// `/__admin/clock/advance`); through the Rust API the clock stops there. Every period the mock
+/// adds to a time (a rate window, 24 h of idempotency, 90 days of revocation retention, a
+/// revocation delay, each at most [`MAX_PERIOD`]) stays in range past it.
+pub const CLOCK_END: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
+
+/// The longest rate-limit window and revocation delay the mock accepts (366 days).
+pub const MAX_PERIOD: Duration = Duration::from_secs(366 * 24 * 60 * 60);
+
+/// `at + by`, or the latest time `time` can hold: no sum of times panics.
+pub(crate) fn later(at: OffsetDateTime, by: Duration) -> OffsetDateTime {
+    time::Duration::try_from(by)
+        .ok()
+        .and_then(|by| at.checked_add(by))
+        .unwrap_or_else(|| {
+            time::PrimitiveDateTime::MAX.assume_offset(time::UtcOffset::UTC)
+        })
+}
+
 /// The mock clock: a start time, plus manual advances, plus (for a system clock) the real
-/// time elapsed since the mock started.
+/// time elapsed since the mock started; never past [`CLOCK_END`].
 #[derive(Debug, Clone)]
 pub(crate) struct Clock {
     start: OffsetDateTime,
@@ -55,7 +74,7 @@ pub(crate) struct Clock {
 impl Clock {
     pub(crate) fn frozen(start: OffsetDateTime) -> Self {
         Self {
-            start,
+            start: start.min(CLOCK_END),
             advanced: Duration::ZERO,
             real: None,
         }
@@ -63,16 +82,15 @@ impl Clock {
 
     pub(crate) fn system(start: OffsetDateTime) -> Self {
         Self {
-            start,
-            advanced: Duration::ZERO,
             real: Some(Instant::now()),
+            ..Self::frozen(start)
         }
     }
 
     /// Now, to the millisecond (what the API serves, so stored times round-trip exactly).
     pub(crate) fn now(&self) -> OffsetDateTime {
         let real = self.real.map(|i| i.elapsed()).unwrap_or_default();
-        let now = self.start + self.advanced + real;
+        let now = later(self.start, self.advanced.saturating_add(real)).min(CLOCK_END);
         now.replace_nanosecond(u32::from(now.millisecond()) * 1_000_000)
             .unwrap_or(now)
     }
@@ -82,8 +100,21 @@ impl Clock {
         self.advanced
     }
 
+    /// How far the clock can still be moved by hand.
+    pub(crate) fn room(&self) -> Duration {
+        let left = CLOCK_END - self.now();
+        Duration::try_from(left).unwrap_or(Duration::ZERO)
+    }
+
+    /// Moves the clock forward, stopping at [`CLOCK_END`].
     pub(crate) fn advance(&mut self, by: Duration) {
-        self.advanced = self.advanced.saturating_add(by);
+        self.advanced = self.advanced.saturating_add(by.min(self.room()));
+    }
+
+    /// Sets how far the clock has been moved by hand (a restored state).
+    pub(crate) fn set_advanced(&mut self, advanced: Duration) {
+        self.advanced = Duration::ZERO;
+        self.advance(advanced);
     }
 }
 
@@ -348,7 +379,7 @@ pub(crate) struct State {
     /// What `reset` returns to.
     pub(crate) seeded: Option<(Keyring, Catalogs)>,
     /// Changes to make durable before the response goes out (only with a data file).
-    pub(crate) pending: Option<Vec<Event>>,
+    pub(crate) pending: Option<Vec<Change>>,
 }
 
 /// The rate-limit headers of one response, and the wait when over the limit.
@@ -379,16 +410,21 @@ impl State {
     }
 
     /// Notes a change for the data file, when there is one.
-    pub(crate) fn record(&mut self, event: impl FnOnce() -> Event) {
+    pub(crate) fn record(&mut self, change: impl FnOnce() -> Change) {
         if let Some(pending) = &mut self.pending {
-            pending.push(event());
+            pending.push(change());
         }
+    }
+
+    /// Forgets idempotency records.
+    pub(crate) fn clear_idempotency(&mut self) {
+        self.idempotency.clear();
+        self.idempotency_expiry.clear();
     }
 
     /// Forgets idempotency records, rate windows, the journal and faults.
     pub(crate) fn clear_traffic(&mut self) {
-        self.idempotency.clear();
-        self.idempotency_expiry.clear();
+        self.clear_idempotency();
         self.windows.clear();
         self.journal.clear();
         self.faults.clear();
@@ -404,21 +440,20 @@ impl State {
             if *at > now {
                 break;
             }
-            if let Some((_, scope)) = self.idempotency_expiry.pop_front() {
-                if self
+            if let Some((_, scope)) = self.idempotency_expiry.pop_front()
+                && self
                     .idempotency
                     .get(&scope)
                     .is_some_and(|r| r.expires <= now)
-                {
-                    self.idempotency.remove(&scope);
-                }
+            {
+                self.idempotency.remove(&scope);
             }
         }
         self.keys.purge(now);
     }
 
     pub(crate) fn remember(&mut self, scope: IdempotencyScope, response: IdempotentResponse) {
-        self.record(|| Event::Idempotency {
+        self.record(|| Change::Idempotency {
             scope,
             response: response.clone(),
         });
@@ -435,7 +470,7 @@ impl State {
     ) -> Option<RateStatus> {
         let policy = self.settings.rate_limit?;
         let window = self.windows.entry(key).or_default();
-        while window.front().is_some_and(|t| *t + policy.window <= now) {
+        while window.front().is_some_and(|t| later(*t, policy.window) <= now) {
             window.pop_front();
         }
         let seconds_until = |t: OffsetDateTime| {
@@ -445,7 +480,7 @@ impl State {
         let ceil_unix = |t: OffsetDateTime| t.unix_timestamp() + i64::from(t.nanosecond() > 0);
         let used = u32::try_from(window.len()).unwrap_or(u32::MAX);
         if used >= policy.limit {
-            let frees_at = window.front().map_or(now, |t| *t + policy.window);
+            let frees_at = window.front().map_or(now, |t| later(*t, policy.window));
             return Some(RateStatus {
                 limit: policy.limit,
                 remaining: 0,
@@ -457,7 +492,7 @@ impl State {
             window.push_back(now);
         }
         let used = used + u32::from(consume);
-        let frees_at = window.front().map_or(now, |t| *t + policy.window);
+        let frees_at = window.front().map_or(now, |t| later(*t, policy.window));
         Some(RateStatus {
             limit: policy.limit,
             remaining: policy.limit.saturating_sub(used),

@@ -79,7 +79,7 @@ pub(crate) mod body {
 /// A SHA-256 digest (`#[serde(with = "crate::stored::digest")]`).
 pub(crate) mod digest {
     use serde::de::{Error, Unexpected};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     use super::TextOrBytes;
 
@@ -94,14 +94,17 @@ pub(crate) mod digest {
         digest: &Digest,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        let mut text = [0u8; 64];
-        for (pair, byte) in text.chunks_exact_mut(2).zip(digest) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        serializer.serialize_str(&to_hex(digest))
+    }
+
+    /// 64 lowercase hex digits.
+    pub(crate) fn to_hex(digest: &Digest) -> String {
+        let mut text = String::with_capacity(64);
+        for byte in digest {
+            text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+            text.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
         }
-        // Every byte written is an ASCII digit or letter.
-        let text = std::str::from_utf8(&text).map_err(serde::ser::Error::custom)?;
-        serializer.serialize_str(text)
+        text
     }
 
     /// Reads 64 hex digits (either case), or an array of 32 byte values.
@@ -118,7 +121,8 @@ pub(crate) mod digest {
         }
     }
 
-    fn from_hex(text: &str) -> Option<Digest> {
+    /// 64 hex digits, either case.
+    pub(crate) fn from_hex(text: &str) -> Option<Digest> {
         let digits = text.as_bytes();
         if digits.len() != 64 {
             return None;
@@ -135,15 +139,6 @@ pub(crate) mod digest {
         Some(digest)
     }
 
-    /// A digest as it is written, for sequences of pairs.
-    struct Text<'a>(&'a Digest);
-
-    impl Serialize for Text<'_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serialize(self.0, serializer)
-        }
-    }
-
     /// A digest as it is read, for sequences of pairs.
     struct Read(Digest);
 
@@ -153,18 +148,11 @@ pub(crate) mod digest {
         }
     }
 
-    /// `(digest, value)` pairs (`#[serde(with = "crate::stored::digest::pairs")]`).
+    /// `(digest, value)` pairs, read (`#[serde(deserialize_with = "crate::stored::digest::pairs::deserialize")]`).
     pub(crate) mod pairs {
-        use serde::{Deserialize, Deserializer, Serialize, Serializer};
+        use serde::{Deserialize, Deserializer};
 
-        use super::{Digest, Read, Text};
-
-        pub(crate) fn serialize<S: Serializer, T: Serialize>(
-            pairs: &[(Digest, T)],
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(pairs.iter().map(|(digest, value)| (Text(digest), value)))
-        }
+        use super::{Digest, Read};
 
         pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
             deserializer: D,
@@ -187,8 +175,10 @@ mod tests {
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct One(#[serde(with = "super::digest")] Digest);
 
-    #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    struct Pairs(#[serde(with = "super::digest::pairs")] Vec<(Digest, u8)>);
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Pairs(
+        #[serde(deserialize_with = "super::digest::pairs::deserialize")] Vec<(Digest, u8)>,
+    );
 
     fn sample() -> Digest {
         std::array::from_fn(|i| (i as u8).wrapping_mul(37))
@@ -218,8 +208,7 @@ mod tests {
         );
 
         let pairs = Pairs(vec![(sample(), 1), ([0xff; 32], 2)]);
-        let line = serde_json::to_string(&pairs).expect("serialize");
-        assert!(line.starts_with(r#"[["00254a6f"#), "{line}");
+        let line = format!(r#"[[{line},1],["{}",2]]"#, "ff".repeat(32));
         assert_eq!(serde_json::from_str::<Pairs>(&line).expect("pairs"), pairs);
         let old = format!("[[{old},1],[[{}],2]]", ["255"; 32].join(","));
         assert_eq!(

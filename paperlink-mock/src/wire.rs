@@ -225,7 +225,7 @@ pub(crate) mod millis {
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;
 
-    #[cfg(test)]
+    /// The time as the API serves it.
     pub(crate) fn format(t: OffsetDateTime) -> String {
         with_text(t, str::to_owned)
     }

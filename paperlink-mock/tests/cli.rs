@@ -181,7 +181,7 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
 
     let dir = std::env::temp_dir().join(format!("paperlink-mock-data-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let data = dir.join("state.jsonl");
+    let data = dir.join("state.sqlite");
     let data_arg = data.to_str().unwrap().to_owned();
     let (mut first, base, lines) = spawn(
         &[
@@ -330,12 +330,13 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
         (Some("true".to_owned()), acknowledged[0].1.clone()),
         "idempotency records survive"
     );
-    assert!(
-        !std::fs::read_to_string(&data)
-            .unwrap()
-            .contains(&token[8..]),
-        "the data file holds hashes only"
-    );
+    for file in ["state.sqlite", "state.sqlite-wal"] {
+        let bytes = std::fs::read(dir.join(file)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(&token[8..]),
+            "the data file holds hashes only"
+        );
+    }
     second.kill().unwrap();
     second.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir);

@@ -53,6 +53,13 @@ struct Now {
 }
 
 fn body<T: DeserializeOwned>(request: &MockRequest) -> Result<T, MockResponse> {
+    if request.oversized || request.body.len() > crate::wire::MAX_BODY {
+        return Err(MockResponse::error(
+            413,
+            "payload_too_large",
+            "the request body is larger than 1 MiB",
+        ));
+    }
     let text = if request.body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
@@ -103,13 +110,21 @@ pub(crate) fn handle(
         (&Method::POST, ["keys", id, "revoke"]) => revoke(state, request, id),
         (&Method::GET, ["clock"]) => Ok(MockResponse::json(200, data_body(&Now { now }))),
         (&Method::POST, ["clock", "advance"]) => body::<Advance>(request).and_then(|a| {
-            if !(a.seconds.is_finite() && a.seconds >= 0.0 && a.seconds < 1e12) {
-                return Err(MockResponse::invalid(vec![FieldError::new(
-                    "seconds",
-                    "must be a non-negative number",
-                )]));
-            }
-            state.advance_clock(Duration::from_secs_f64(a.seconds));
+            let room = state.clock.room();
+            let by = Duration::try_from_secs_f64(a.seconds)
+                .ok()
+                .filter(|by| *by <= room)
+                .ok_or_else(|| {
+                    MockResponse::invalid(vec![FieldError::new(
+                        "seconds",
+                        format!(
+                            "must be a number from 0 to {} (the clock stops at {})",
+                            room.as_secs(),
+                            crate::wire::millis::format(crate::state::CLOCK_END)
+                        ),
+                    )])
+                })?;
+            state.advance_clock(by);
             Ok(MockResponse::json(
                 200,
                 data_body(&Now {

@@ -1,0 +1,28 @@
+//! The changes a request can make to what a data file keeps, noted in the order they were
+//! made so that the data file can write them as one transaction.
+
+use crate::auth::{KeyMode, KeyRecord};
+use crate::state::{IdempotencyScope, IdempotentResponse};
+use crate::wire::ProductRecord;
+
+/// One durable change.
+#[derive(Debug, Clone)]
+pub(crate) enum Change {
+    /// A key was created or revoked: its whole record.
+    KeyPut(KeyRecord),
+    /// A product was created or changed: its whole record.
+    ProductPut {
+        team: String,
+        mode: KeyMode,
+        product: ProductRecord,
+    },
+    /// A write's answer was recorded for idempotent replay.
+    Idempotency {
+        scope: IdempotencyScope,
+        response: IdempotentResponse,
+    },
+    /// The clock was moved by hand; the total moved so far, in milliseconds.
+    Clock { advanced_ms: u64 },
+    /// Back to the seeded keys and products; idempotency records forgotten.
+    Reset,
+}

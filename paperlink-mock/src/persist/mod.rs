@@ -1,0 +1,392 @@
+//! Durable state for the standalone server (`--data PATH`, the `durable` feature): an SQLite
+//! database (see [`sqlite`] for its tables).
+//!
+//! * **One server per file.** An exclusive lock (`flock`) is taken on the file before
+//!   anything is read or written; a second server refuses at once and touches nothing.
+//!   Tools that only read (`sqlite3 -readonly`) are not stopped by it.
+//! * **One request, one transaction.** A request's changes (a product and its idempotency
+//!   record, say) are noted under the state's lock and handed, in order, to one writer
+//!   thread, which commits every change waiting for it in a single transaction (group
+//!   commit). A write is answered only once its transaction is committed (`synchronous=FULL`),
+//!   so a `kill -9` or a power cut loses no acknowledged write. Reads are served from memory
+//!   and never wait for the disk.
+//! * **A refused write is undone.** If a transaction fails (a full disk, a failed fsync),
+//!   every write in it, and every write queued behind it, is answered 503
+//!   `storage_unavailable`; before any of those answers goes out, the state in memory is read
+//!   back from the database, so no refused change stays visible to reads, to SKU checks, or
+//!   after a restart. Later writes are tried again.
+//! * **A file that is not ours, or is damaged, is refused** with an error naming it, and is
+//!   never rewritten. A data file of the earlier JSON-lines format is imported once
+//!   ([`PaperlinkMockBuilder::import_jsonl`](crate::PaperlinkMockBuilder::import_jsonl)).
+//!
+//! What is kept: keys (token hashes only), products, idempotency records, clock advances,
+//! what a reset returns to. What is not: rate-limit windows, the request journal, injected
+//! faults, and `lastUsedAt` updates from reads (keeping those would cost a commit per read).
+
+mod jsonl;
+pub(crate) mod sqlite;
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::change::Change;
+use crate::config::MockError;
+use crate::state::State;
+use sqlite::problem;
+
+/// The open data file: its lock, and the writer thread that owns the write connection.
+pub(crate) struct Store {
+    path: PathBuf,
+    shared: Arc<Shared>,
+    writer: Option<JoinHandle<()>>,
+    /// Holds the file's exclusive lock while the store is open; closed after the writer's
+    /// connection.
+    _lock: File,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("poisoned", &self.shared.poisoned.load(Ordering::Acquire))
+            .finish_non_exhaustive()
+    }
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    /// A transaction failed and the state in memory has not been read back yet. Set and
+    /// cleared with the queue's lock held; read without it on every request.
+    poisoned: AtomicBool,
+    /// Tests: runs before each transaction; an error fails it.
+    #[cfg(test)]
+    before_commit: Mutex<Option<TestHook>>,
+}
+
+#[cfg(test)]
+pub(crate) type TestHook = Box<dyn FnMut() -> Result<(), String> + Send>;
+
+#[derive(Default)]
+struct Queue {
+    batches: Vec<Batch>,
+    closed: bool,
+}
+
+/// One request's changes, and where to say whether they are on disk.
+struct Batch {
+    changes: Vec<Change>,
+    done: mpsc::SyncSender<bool>,
+}
+
+/// Says whether a request's changes (and every change before them) are committed.
+#[must_use]
+pub(crate) struct Ticket(mpsc::Receiver<bool>);
+
+impl Ticket {
+    /// Waits for the writer: `true` once committed, `false` if refused.
+    pub(crate) fn wait(self) -> bool {
+        self.0.recv().unwrap_or(false)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A data file that is locked and checked, not yet serving.
+pub(crate) struct Opened {
+    path: PathBuf,
+    lock: File,
+    conn: Connection,
+    holds_state: bool,
+}
+
+impl Opened {
+    /// Locks the file, then checks it (ours, whole, not newer) and brings its schema up to
+    /// date. Nothing is written to a file that fails a check.
+    pub(crate) fn open(path: &Path) -> Result<Self, MockError> {
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| problem(path, "could not be opened", Some(Box::new(e))))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(problem(
+                    path,
+                    "is in use by another paperlink-mock; stop that server first (nothing \
+                     was changed)",
+                    None,
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(problem(path, "could not be locked", Some(Box::new(e))));
+            }
+        }
+        match sqlite::kind(path)? {
+            sqlite::Kind::New | sqlite::Kind::Sqlite => {}
+            sqlite::Kind::JsonLines => {
+                return Err(problem(
+                    path,
+                    format!(
+                        "is a data file in the JSON-lines format of paperlink-mock 0.1; \
+                         nothing was changed. Import it once into a new database with \
+                         `paperlink-mock --data NEW.sqlite --import-jsonl {}`",
+                        path.display()
+                    ),
+                    None,
+                ));
+            }
+        }
+        let (conn, holds_state) = sqlite::open(path)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            lock,
+            conn,
+            holds_state,
+        })
+    }
+
+    /// Whether the file already holds a state (which then wins over fresh seeds).
+    pub(crate) fn holds_state(&self) -> bool {
+        self.holds_state
+    }
+
+    /// Reads the state into `state`, which keeps its settings and clock start.
+    pub(crate) fn load_into(self, state: &mut State) -> Result<Store, MockError> {
+        let loaded = sqlite::load(&self.conn, &self.path)?;
+        // With a fixed seed the generator would start over and draw the ids and tokens it
+        // drew before the restart; each start of the file gets its own sequence, still
+        // reproducible from the seed and the file.
+        let salt = loaded.starts.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        state.rng = fastrand::Rng::with_seed(state.rng.u64(..) ^ salt);
+        restore(state, loaded);
+        self.start(state)
+    }
+
+    /// Writes `state` as the file's first content (or an imported one).
+    pub(crate) fn initialize(mut self, state: &State) -> Result<Store, MockError> {
+        let written = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                sqlite::write_all(&tx, state)?;
+                tx.commit()
+            });
+        written.map_err(|e| problem(&self.path, "could not be written", Some(Box::new(e))))?;
+        self.start(state)
+    }
+
+    /// Imports a data file of the JSON-lines format into this new database.
+    pub(crate) fn import_jsonl(self, from: &Path, state: &mut State) -> Result<Store, MockError> {
+        if self.holds_state {
+            return Err(problem(
+                &self.path,
+                format!(
+                    "already holds state; import {} into a new --data path (nothing was \
+                     changed)",
+                    from.display()
+                ),
+                None,
+            ));
+        }
+        jsonl::import(from, state)?;
+        self.initialize(state)
+    }
+
+    fn start(self, state: &State) -> Result<Store, MockError> {
+        let now_ms =
+            i64::try_from(state.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        sqlite::note_start(&self.conn, now_ms, &self.path)?;
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            poisoned: AtomicBool::new(false),
+            #[cfg(test)]
+            before_commit: Mutex::new(None),
+        });
+        let writer = {
+            let shared = Arc::clone(&shared);
+            let (conn, path) = (self.conn, self.path.clone());
+            std::thread::Builder::new()
+                .name("paperlink-mock-store".to_owned())
+                .spawn(move || write_loop(&shared, conn, &path))
+                .map_err(|e| {
+                    problem(
+                        &self.path,
+                        "could not start its writer thread",
+                        Some(Box::new(e)),
+                    )
+                })?
+        };
+        Ok(Store {
+            path: self.path,
+            shared,
+            writer: Some(writer),
+            _lock: self.lock,
+        })
+    }
+}
+
+/// Puts what the database holds in place of the durable part of `state`; rate windows, the
+/// journal and faults stay, and so do keys' `lastUsedAt` times the file does not keep.
+fn restore(state: &mut State, loaded: sqlite::Loaded) {
+    let pending = state.pending.take();
+    let mut keys = loaded.keys;
+    keys.keep_last_used(&state.keys);
+    state.keys = keys;
+    state.catalogs = loaded.catalogs;
+    state.seeded = Some(loaded.seeded);
+    state.clear_idempotency();
+    for (scope, response) in loaded.idempotency {
+        state.remember(scope, response);
+    }
+    state.clock.set_advanced(loaded.advanced);
+    state.pending = pending.map(|_| Vec::new());
+}
+
+impl Store {
+    /// Hands a request's changes to the writer (the caller holds the state's lock, so
+    /// changes reach the writer in the order they were made). An empty list waits for
+    /// everything handed over before it.
+    pub(crate) fn submit(&self, changes: Vec<Change>) -> Ticket {
+        let (done, ticket) = mpsc::sync_channel(1);
+        let mut queue = lock(&self.shared.queue);
+        if queue.closed {
+            let _ = done.send(false);
+        } else {
+            queue.batches.push(Batch { changes, done });
+            self.shared.wake.notify_one();
+        }
+        Ticket(ticket)
+    }
+
+    /// After a refused transaction: fails every change still queued (each was made on top of
+    /// the refused ones), then reads the state back from the database. The caller holds the
+    /// state's lock, so nothing is queued meanwhile. If the file cannot be read, writes stay
+    /// refused and the next request tries again.
+    pub(crate) fn recover(&self, state: &mut State) {
+        if !self.shared.poisoned.load(Ordering::Acquire) {
+            return;
+        }
+        for batch in std::mem::take(&mut lock(&self.shared.queue).batches) {
+            let _ = batch.done.send(false);
+        }
+        let loaded = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| problem(&self.path, "could not be opened", Some(Box::new(e))))
+        .and_then(|conn| sqlite::load(&conn, &self.path));
+        match loaded {
+            Ok(loaded) => {
+                restore(state, loaded);
+                let _queue = lock(&self.shared.queue);
+                self.shared.poisoned.store(false, Ordering::Release);
+                tracing::warn!(
+                    path = %self.path.display(),
+                    "the state was read back from the data file; refused writes are undone"
+                );
+            }
+            Err(error) => tracing::error!(
+                %error,
+                "could not read the data file back; writes stay refused"
+            ),
+        }
+    }
+
+    /// Tests: a hook run before each transaction (an error refuses it).
+    #[cfg(test)]
+    pub(crate) fn before_commit(&self, hook: TestHook) {
+        *lock(&self.shared.before_commit) = Some(hook);
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        lock(&self.shared.queue).closed = true;
+        self.shared.wake.notify_all();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// The writer thread: commits every batch waiting, in one transaction, until the store
+/// closes (then it finishes what is queued).
+fn write_loop(shared: &Shared, mut conn: Connection, path: &Path) {
+    loop {
+        let (batches, poisoned) = {
+            let mut queue = lock(&shared.queue);
+            while queue.batches.is_empty() && !queue.closed {
+                queue = shared
+                    .wake
+                    .wait(queue)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            if queue.batches.is_empty() {
+                return;
+            }
+            // Read with the batches: a group taken before the state is read back is failed.
+            (
+                std::mem::take(&mut queue.batches),
+                shared.poisoned.load(Ordering::Acquire),
+            )
+        };
+        let committed = !poisoned
+            && match commit(shared, &mut conn, &batches) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::error!(
+                        path = %path.display(),
+                        %error,
+                        "could not write the data file; the refused writes are undone"
+                    );
+                    let _queue = lock(&shared.queue);
+                    shared.poisoned.store(true, Ordering::Release);
+                    false
+                }
+            };
+        for batch in batches {
+            let _ = batch.done.send(committed);
+        }
+    }
+}
+
+fn commit(
+    shared: &Shared,
+    conn: &mut Connection,
+    batches: &[Batch],
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if batches.iter().all(|b| b.changes.is_empty()) {
+        // Only waits for what came before, which is committed already.
+        return Ok(());
+    }
+    #[cfg(test)]
+    if let Some(hook) = lock(&shared.before_commit).as_mut() {
+        hook()?;
+    }
+    #[cfg(not(test))]
+    let _ = shared;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for batch in batches {
+        for change in &batch.changes {
+            sqlite::apply(&tx, change)?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

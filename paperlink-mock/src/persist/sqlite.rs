@@ -1,0 +1,491 @@
+//! The data file's format: one SQLite database, in WAL mode with `synchronous=FULL`.
+//!
+//! | table | holds |
+//! |---|---|
+//! | `keys`, `seed_keys` | each key's id, team, name and `record` (JSON: metadata and the token's SHA-256; never the token) |
+//! | `products`, `seed_products` | each product's team, mode, id, SKU, status and `record` (JSON, as the API serves it) |
+//! | `idempotency` | each recorded write answer: the scope's SHA-256, when it expires, and `record` (JSON) |
+//! | `meta` | `clock_advanced_ms` (how far the clock was moved by hand) and `starts` |
+//!
+//! The `seed_` tables are what `POST /__admin/reset` returns to. `PRAGMA application_id` marks
+//! the file as ours and `PRAGMA user_version` is the schema's version: a file of another
+//! kind, or of a newer version, is refused before anything is written to it.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+
+use crate::auth::{KeyMode, KeyRecord, Keyring};
+use crate::change::Change;
+use crate::config::MockError;
+use crate::state::{Catalogs, IdempotencyScope, IdempotentResponse, State, catalog_of};
+use crate::wire::{ProductRecord, ProductStatus};
+
+/// `PRAGMA application_id`: "PLMK".
+pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;
+
+/// The schema's version: `MIGRATIONS.len()`.
+pub(crate) const SCHEMA_VERSION: i32 = 1;
+
+/// The statements that bring a database from version `i` to `i + 1`, each run in one
+/// transaction with the version change.
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = ["
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    INSERT INTO meta (name, value) VALUES ('clock_advanced_ms', 0), ('starts', 0);
+    CREATE TABLE keys (
+        id TEXT PRIMARY KEY, team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE seed_keys (
+        id TEXT PRIMARY KEY, team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL
+    ) STRICT;
+    CREATE TABLE products (
+        team TEXT NOT NULL, mode TEXT NOT NULL, id TEXT NOT NULL, sku TEXT,
+        status TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (team, mode, id)
+    ) STRICT;
+    CREATE TABLE seed_products (
+        team TEXT NOT NULL, mode TEXT NOT NULL, id TEXT NOT NULL, sku TEXT,
+        status TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (team, mode, id)
+    ) STRICT;
+    CREATE TABLE idempotency (
+        scope TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL, record TEXT NOT NULL
+    ) STRICT;
+"];
+
+/// The first bytes of every SQLite database.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// A data-file error naming the file.
+pub(crate) fn problem(
+    path: &Path,
+    message: impl Into<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+) -> MockError {
+    MockError::DataFile {
+        path: path.to_path_buf(),
+        message: message.into(),
+        source,
+    }
+}
+
+fn sqlite_problem(path: &Path, message: &str, error: rusqlite::Error) -> MockError {
+    problem(path, message, Some(Box::new(error)))
+}
+
+/// What kind of file is at `path`, read before SQLite touches it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Missing or empty: a new database.
+    New,
+    /// An SQLite database (whose it is, is checked once it is open).
+    Sqlite,
+    /// The JSON-lines data file of paperlink-mock 0.1.
+    JsonLines,
+}
+
+/// Tells the file's kind from its first bytes; anything else is refused.
+pub(crate) fn kind(path: &Path) -> Result<Kind, MockError> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Kind::New),
+        Err(e) => return Err(problem(path, "could not be opened", Some(Box::new(e)))),
+    };
+    let mut head = Vec::with_capacity(16);
+    (&mut file)
+        .take(16)
+        .read_to_end(&mut head)
+        .map_err(|e| problem(path, "could not be read", Some(Box::new(e))))?;
+    if head.is_empty() {
+        Ok(Kind::New)
+    } else if head.as_slice() == SQLITE_HEADER {
+        Ok(Kind::Sqlite)
+    } else if head.starts_with(b"{\"") {
+        Ok(Kind::JsonLines)
+    } else {
+        Err(problem(
+            path,
+            "is not a paperlink-mock data file (not an SQLite database); nothing was changed",
+            None,
+        ))
+    }
+}
+
+/// Opens the database for writing after checking that it is ours, whole and not newer than
+/// this version; a new one gets the schema. Returns the connection and whether it already
+/// holds state. Nothing is written to a file that fails a check.
+pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_problem(path, "could not be opened", e))?;
+    let read_i32 = |pragma: &str| -> Result<i32, MockError> {
+        conn.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
+            .map_err(|e| {
+                sqlite_problem(
+                    path,
+                    "is not a readable SQLite database; nothing was changed",
+                    e,
+                )
+            })
+    };
+    let application_id = read_i32("application_id")?;
+    let version = read_i32("user_version")?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+        .map_err(|e| sqlite_problem(path, "is not a readable SQLite database", e))?;
+    let fresh = application_id == 0 && version == 0 && tables == 0;
+    if !fresh && application_id != APPLICATION_ID {
+        return Err(problem(
+            path,
+            "is an SQLite database of another program, not a paperlink-mock data file; \
+             nothing was changed",
+            None,
+        ));
+    }
+    if version > SCHEMA_VERSION {
+        return Err(problem(
+            path,
+            format!(
+                "was written by a newer paperlink-mock (schema version {version}; this \
+                 version reads up to {SCHEMA_VERSION}); nothing was changed"
+            ),
+            None,
+        ));
+    }
+    if !fresh {
+        check_integrity(&conn, path)?;
+    }
+    // WAL (readers never wait for the writer), every commit on disk before it returns, and
+    // a writer that waits rather than fails while a reader's tool checkpoints.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+        .map_err(|e| sqlite_problem(path, "could not be switched to WAL mode", e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(problem(
+            path,
+            format!("could not be switched to WAL mode (it is in {mode} mode)"),
+            None,
+        ));
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        .map_err(|e| sqlite_problem(path, "could not be configured", e))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| sqlite_problem(path, "could not be configured", e))?;
+    let mut conn = conn;
+    migrate(&mut conn, path, version)?;
+    let holds_state = !fresh
+        && conn
+            .query_row("SELECT 1 FROM seed_keys LIMIT 1", [], |_| Ok(()))
+            .optional()
+            .map_err(|e| sqlite_problem(path, "could not be read", e))?
+            .is_some();
+    Ok((conn, holds_state))
+}
+
+fn check_integrity(conn: &Connection, path: &Path) -> Result<(), MockError> {
+    let mut statement = conn
+        .prepare("PRAGMA integrity_check")
+        .map_err(|e| sqlite_problem(path, "could not be checked", e))?;
+    let findings: Vec<String> = statement
+        .query_map([], |row| row.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| sqlite_problem(path, "is damaged: its integrity check failed", e))?;
+    if findings.len() == 1 && findings[0] == "ok" {
+        return Ok(());
+    }
+    let shown: Vec<&str> = findings.iter().take(3).map(String::as_str).collect();
+    Err(problem(
+        path,
+        format!(
+            "is damaged: its integrity check found {} problem(s) ({}); nothing was changed. \
+             Restore it from a copy, or start with a new --data path",
+            findings.len(),
+            shown.join("; ")
+        ),
+        None,
+    ))
+}
+
+fn migrate(conn: &mut Connection, path: &Path, from: i32) -> Result<(), MockError> {
+    for (index, script) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+        let to = index + 1;
+        let tx = conn
+            .transaction()
+            .map_err(|e| sqlite_problem(path, "could not be migrated", e))?;
+        tx.execute_batch(script)
+            .and_then(|()| {
+                tx.execute_batch(&format!(
+                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {to};"
+                ))
+            })
+            .and_then(|()| tx.commit())
+            .map_err(|e| sqlite_problem(path, &format!("could not be migrated to {to}"), e))?;
+    }
+    Ok(())
+}
+
+/// Everything durable, as read from the database.
+pub(crate) struct Loaded {
+    pub(crate) keys: Keyring,
+    pub(crate) catalogs: Catalogs,
+    pub(crate) seeded: (Keyring, Catalogs),
+    pub(crate) idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
+    pub(crate) advanced: Duration,
+    pub(crate) starts: u64,
+}
+
+/// Reads the whole state.
+pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> {
+    let damaged = |table: &str, e: Box<dyn std::error::Error + Send + Sync>| {
+        problem(
+            path,
+            format!("holds a row of `{table}` that cannot be read; nothing was changed"),
+            Some(e),
+        )
+    };
+    let meta = |name: &str| -> Result<u64, MockError> {
+        let value: i64 = conn
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |row| {
+                row.get(0)
+            })
+            .map_err(|e| damaged("meta", Box::new(e)))?;
+        u64::try_from(value).map_err(|e| damaged("meta", Box::new(e)))
+    };
+    let keys = |table: &str| -> Result<Keyring, MockError> {
+        let mut ring = Keyring::default();
+        for record in json_column::<KeyRecord>(conn, &format!("SELECT record FROM {table}"))
+            .map_err(|e| damaged(table, e))?
+        {
+            ring.insert(record);
+        }
+        Ok(ring)
+    };
+    let products = |table: &str| -> Result<Catalogs, MockError> {
+        let mut catalogs = Catalogs::default();
+        let mut statement = conn
+            .prepare(&format!("SELECT team, mode, record FROM {table}"))
+            .map_err(|e| damaged(table, Box::new(e)))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| damaged(table, Box::new(e)))?;
+        for row in rows {
+            let (team, mode, record) = row.map_err(|e| damaged(table, Box::new(e)))?;
+            let mode = mode_from_text(&mode)
+                .ok_or_else(|| damaged(table, format!("unknown mode {mode:?}").into()))?;
+            let product: ProductRecord =
+                serde_json::from_str(&record).map_err(|e| damaged(table, Box::new(e)))?;
+            catalog_of(&mut catalogs, &team, mode).insert(product);
+        }
+        Ok(catalogs)
+    };
+    let mut idempotency = Vec::new();
+    {
+        let mut statement = conn
+            .prepare("SELECT scope, record FROM idempotency")
+            .map_err(|e| damaged("idempotency", Box::new(e)))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })
+            .map_err(|e| damaged("idempotency", Box::new(e)))?;
+        for row in rows {
+            let (scope, record) = row.map_err(|e| damaged("idempotency", Box::new(e)))?;
+            let scope = crate::stored::digest::from_hex(&scope)
+                .ok_or_else(|| damaged("idempotency", "a scope is not 64 hex digits".into()))?;
+            let response: IdempotentResponse =
+                serde_json::from_str(&record).map_err(|e| damaged("idempotency", Box::new(e)))?;
+            idempotency.push((scope, response));
+        }
+    }
+    Ok(Loaded {
+        keys: keys("keys")?,
+        catalogs: products("products")?,
+        seeded: (keys("seed_keys")?, products("seed_products")?),
+        idempotency,
+        advanced: Duration::from_millis(meta("clock_advanced_ms")?),
+        starts: meta("starts")?,
+    })
+}
+
+/// The JSON column of every row of a one-column query.
+fn json_column<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    sql: &str,
+) -> Result<Vec<T>, Box<dyn std::error::Error + Send + Sync>> {
+    let mut statement = conn.prepare(sql)?;
+    let texts = statement
+        .query_map([], |row| row.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    texts
+        .iter()
+        .map(|text| serde_json::from_str(text).map_err(Into::into))
+        .collect()
+}
+
+/// Counts this start, and forgets idempotency records that expired before `now_ms`.
+pub(crate) fn note_start(conn: &Connection, now_ms: i64, path: &Path) -> Result<(), MockError> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .and_then(|()| {
+            conn.execute(
+                "UPDATE meta SET value = value + 1 WHERE name = 'starts'",
+                [],
+            )
+        })
+        .and_then(|_| {
+            conn.execute(
+                "DELETE FROM idempotency WHERE expires_ms <= ?1",
+                [now_ms],
+            )
+        })
+        .and_then(|_| conn.execute_batch("COMMIT"))
+        .map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            sqlite_problem(path, "could not be written", e)
+        })
+}
+
+pub(crate) fn mode_text(mode: KeyMode) -> &'static str {
+    match mode {
+        KeyMode::Live => "live",
+        KeyMode::Test => "test",
+    }
+}
+
+fn mode_from_text(text: &str) -> Option<KeyMode> {
+    match text {
+        "live" => Some(KeyMode::Live),
+        "test" => Some(KeyMode::Test),
+        _ => None,
+    }
+}
+
+fn status_text(status: ProductStatus) -> &'static str {
+    match status {
+        ProductStatus::Active => "active",
+        ProductStatus::Archived => "archived",
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn millis_of(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn put_key(tx: &Transaction<'_>, table: &str, record: &KeyRecord) -> rusqlite::Result<()> {
+    tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {table} (id, team, name, record) VALUES (?1, ?2, ?3, ?4)"
+    ))?
+    .execute(params![
+        record.info.id.to_string(),
+        record.info.team,
+        record.info.name,
+        to_json(record)?
+    ])?;
+    Ok(())
+}
+
+fn put_product(
+    tx: &Transaction<'_>,
+    table: &str,
+    team: &str,
+    mode: KeyMode,
+    product: &ProductRecord,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO {table} (team, mode, id, sku, status, record) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    ))?
+    .execute(params![
+        team,
+        mode_text(mode),
+        product.id.to_string(),
+        product.sku,
+        status_text(product.status),
+        to_json(product)?
+    ])?;
+    Ok(())
+}
+
+fn put_idempotency(
+    tx: &Transaction<'_>,
+    scope: &IdempotencyScope,
+    response: &IdempotentResponse,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO idempotency (scope, expires_ms, record) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![
+        crate::stored::digest::to_hex(scope),
+        millis_of(response.expires),
+        to_json(response)?
+    ])?;
+    Ok(())
+}
+
+fn set_advanced(tx: &Transaction<'_>, advanced_ms: u64) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE meta SET value = ?1 WHERE name = 'clock_advanced_ms'")?
+        .execute([i64::try_from(advanced_ms).unwrap_or(i64::MAX)])?;
+    Ok(())
+}
+
+/// Writes one change.
+pub(crate) fn apply(tx: &Transaction<'_>, change: &Change) -> rusqlite::Result<()> {
+    match change {
+        Change::KeyPut(record) => put_key(tx, "keys", record),
+        Change::ProductPut {
+            team,
+            mode,
+            product,
+        } => put_product(tx, "products", team, *mode, product),
+        Change::Idempotency { scope, response } => put_idempotency(tx, scope, response),
+        Change::Clock { advanced_ms } => set_advanced(tx, *advanced_ms),
+        Change::Reset => tx.execute_batch(
+            "DELETE FROM keys; INSERT INTO keys SELECT * FROM seed_keys;
+             DELETE FROM products; INSERT INTO products SELECT * FROM seed_products;
+             DELETE FROM idempotency;",
+        ),
+    }
+}
+
+/// Writes the whole state into an empty database: what `reset` returns to, the keys, the
+/// products, the idempotency records and the clock.
+pub(crate) fn write_all(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
+    let write_catalogs = |table: &str, catalogs: &Catalogs| -> rusqlite::Result<()> {
+        for ((team, mode), catalog) in catalogs {
+            for product in catalog.snapshot() {
+                put_product(tx, table, team, *mode, &product)?;
+            }
+        }
+        Ok(())
+    };
+    if let Some((keys, catalogs)) = &state.seeded {
+        for record in keys.records() {
+            put_key(tx, "seed_keys", record)?;
+        }
+        write_catalogs("seed_products", catalogs)?;
+    }
+    for record in state.keys.records() {
+        put_key(tx, "keys", record)?;
+    }
+    write_catalogs("products", &state.catalogs)?;
+    for (scope, response) in state.idempotency.iter() {
+        put_idempotency(tx, scope, response)?;
+    }
+    set_advanced(
+        tx,
+        u64::try_from(state.clock.advanced().as_millis()).unwrap_or(u64::MAX),
+    )
+}

@@ -1,0 +1,624 @@
+//! The data file: restarts, group commit, refused commits, locking, damaged and foreign files,
+//! and the one-time import of the JSON-lines format.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use http::Method;
+use secrecy::ExposeSecret;
+
+use crate::PaperlinkMock;
+use crate::auth::{KeyMode, KeyScope};
+use crate::config::{MockError, PaperlinkMockBuilder, SeededKey, find_seeded};
+use crate::core::{MockCore, MockRequest, MockResponse};
+
+fn request(
+    method: Method,
+    path: &str,
+    token: &str,
+    body: &str,
+    idempotency: Option<&str>,
+) -> MockRequest {
+    let mut r = MockRequest::new(method, path);
+    r.headers.insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    r.headers
+        .insert("content-type", "application/json".parse().expect("header"));
+    if let Some(key) = idempotency {
+        r.headers
+            .insert("idempotency-key", key.parse().expect("header"));
+    }
+    r.body = body.as_bytes().to_vec();
+    r
+}
+
+/// A fresh directory for one test's data file, and the file's path (not created).
+fn data_file(test: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("paperlink-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("state.sqlite");
+    (dir, path)
+}
+
+/// The token of the seeded Test Read & Write key.
+fn test_token(seeded: &[SeededKey]) -> String {
+    find_seeded(seeded, KeyMode::Test, KeyScope::ReadWrite)
+        .expect("key")
+        .token
+        .expose_secret()
+        .to_owned()
+}
+
+/// Creates a key through the control plane: its token and id.
+fn new_key(core: &MockCore, mode: &str, scope: &str) -> (String, String) {
+    let body = format!(r#"{{"name":"n","mode":"{mode}","scope":"{scope}"}}"#);
+    let key = core.handle(&request(Method::POST, "/__admin/keys", "", &body, None));
+    assert_eq!(key.status, 201);
+    let data = &json(&key)["data"];
+    (
+        data["token"].as_str().expect("token").to_owned(),
+        data["id"].as_str().expect("id").to_owned(),
+    )
+}
+
+fn json(response: &MockResponse) -> serde_json::Value {
+    serde_json::from_slice(&response.body).expect("json")
+}
+
+fn create(core: &MockCore, token: &str, sku: &str, idempotency: Option<&str>) -> MockResponse {
+    let body = format!(r#"{{"name":"{sku}","unitPrice":1.00,"currency":"USD","sku":"{sku}"}}"#);
+    core.handle(&request(
+        Method::POST,
+        "/api/v1/products",
+        token,
+        &body,
+        idempotency,
+    ))
+}
+
+/// The SKUs a list shows, sorted.
+fn skus(core: &MockCore, token: &str) -> Vec<String> {
+    let mut list = request(Method::GET, "/api/v1/products", token, "", None);
+    list.query = Some("limit=100".to_owned());
+    let list = core.handle(&list);
+    assert_eq!(list.status, 200);
+    let mut skus: Vec<String> = json(&list)["data"]["data"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|p| p["sku"].as_str().map(str::to_owned))
+        .collect();
+    skus.sort();
+    skus
+}
+
+/// The bytes of the database and its WAL, to show that a refused start changed nothing.
+fn file_bytes(path: &Path) -> (Vec<u8>, Option<Vec<u8>>) {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    (
+        std::fs::read(path).expect("data file"),
+        std::fs::read(PathBuf::from(wal)).ok(),
+    )
+}
+
+fn refused(builder: &PaperlinkMockBuilder) -> String {
+    match MockCore::from_builder(builder) {
+        Ok(_) => panic!("the data file was accepted"),
+        Err(error) => {
+            assert!(matches!(error, MockError::DataFile { .. }), "{error:?}");
+            error.to_string()
+        }
+    }
+}
+
+#[test]
+fn a_restart_resumes_keys_products_idempotency_and_the_clock() {
+    let (dir, path) = data_file("store");
+    let builder = PaperlinkMock::builder().seed(1).data_file(&path);
+
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    let token = test_token(&seeded);
+    let body = r#"{"name":"Kept","unitPrice":120.10,"currency":"USD","sku":"K-1"}"#;
+    let created = core.handle(&request(
+        Method::POST,
+        "/api/v1/products",
+        &token,
+        body,
+        Some("once"),
+    ));
+    assert_eq!(created.status, 201);
+    let (new_token, _) = new_key(&core, "live", "READ_ONLY");
+    let advanced = core.handle(&request(
+        Method::POST,
+        "/__admin/clock/advance",
+        "",
+        r#"{"seconds":3600}"#,
+        None,
+    ));
+    assert_eq!(advanced.status, 200);
+    drop(core);
+
+    let (db, wal) = file_bytes(&path);
+    for bytes in std::iter::once(&db).chain(wal.as_ref()) {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains(&token[8..]) && !text.contains(&new_token[8..]),
+            "only hashes are stored"
+        );
+    }
+
+    let (core, seeded) = MockCore::from_builder(&builder).expect("restored core");
+    assert!(seeded.is_empty(), "no new keys on restart");
+    let replay = core.handle(&request(
+        Method::POST,
+        "/api/v1/products",
+        &token,
+        body,
+        Some("once"),
+    ));
+    assert_eq!(
+        (replay.status, replay.header_value("idempotent-replayed")),
+        (201, Some("true")),
+        "{}",
+        String::from_utf8_lossy(&replay.body)
+    );
+    assert_eq!(replay.body, created.body);
+    let listed = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
+    assert!(String::from_utf8_lossy(&listed.body).contains(r#""unitPrice":120.10"#));
+    assert_eq!(
+        core.handle(&request(
+            Method::GET,
+            "/api/v1/products",
+            &new_token,
+            "",
+            None
+        ))
+        .status,
+        200
+    );
+    let clock = core.handle(&request(Method::GET, "/__admin/clock", "", "", None));
+    let now = json(&clock)["data"]["now"]
+        .as_str()
+        .expect("now")
+        .to_owned();
+    let created_at = json(&created)["data"]["createdAt"]
+        .as_str()
+        .expect("createdAt")
+        .to_owned();
+    assert!(now > created_at, "{now} vs {created_at}");
+
+    // A reset goes back to the seeded state, durably.
+    let reset = core.handle(&request(Method::POST, "/__admin/reset", "", "", None));
+    assert_eq!(reset.status, 200);
+    drop(core);
+    let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+    assert!(skus(&core, &token).is_empty());
+    assert_eq!(
+        core.handle(&request(
+            Method::GET,
+            "/api/v1/products",
+            &new_token,
+            "",
+            None
+        ))
+        .status,
+        401,
+        "a key made after the seed is gone after a reset"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_restart_with_the_same_rng_seed_does_not_reuse_ids_or_tokens() {
+    let (dir, path) = data_file("store-seed");
+    let builder = PaperlinkMock::builder().seed(7).data_file(&path);
+    let id_of = |created: MockResponse| {
+        assert_eq!(created.status, 201);
+        json(&created)["data"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    let token = test_token(&seeded);
+    let first = id_of(create(&core, &token, "first", None));
+    let (first_token, first_key) = new_key(&core, "test", "READ_WRITE");
+    drop(core);
+
+    let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+    let second = id_of(create(&core, &token, "second", None));
+    let (second_token, second_key) = new_key(&core, "test", "READ_WRITE");
+    assert_ne!(
+        first, second,
+        "a new product must not take a stored product's id"
+    );
+    assert_ne!(first_key, second_key);
+    assert_ne!(
+        first_token, second_token,
+        "a new key must not repeat a token"
+    );
+    assert_eq!(skus(&core, &token), ["first", "second"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A commit the disk refuses: the write and the write queued behind it get 503, neither is
+/// visible afterwards (to reads, to SKU checks, after a restart), the journal shows the 503s,
+/// and a retry with the same `Idempotency-Key` creates the product once.
+#[test]
+fn a_refused_commit_is_undone_and_a_retry_creates_once() {
+    let (dir, path) = data_file("store-refused");
+    let builder = PaperlinkMock::builder().seed(3).data_file(&path);
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    let core = Arc::new(core);
+    let token = test_token(&seeded);
+    assert_eq!(create(&core, &token, "BEFORE", None).status, 201);
+
+    // The first commit from now on is held, then refused; later ones pass.
+    let (entered, commits) = channel::<()>();
+    let (release, released) = channel::<()>();
+    let released = Mutex::new(released);
+    let mut refuse = true;
+    core.store()
+        .expect("a data file")
+        .before_commit(Box::new(move || {
+            let _ = entered.send(());
+            let _ = released.lock().expect("gate").recv();
+            if std::mem::take(&mut refuse) {
+                Err("the disk is full (injected)".to_owned())
+            } else {
+                Ok(())
+            }
+        }));
+    let first = {
+        let (core, token) = (Arc::clone(&core), token.clone());
+        std::thread::spawn(move || create(&core, &token, "LOST-1", Some("retry-me")))
+    };
+    commits
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the first commit starts");
+    // Queued behind the refused commit, and made on top of it: refused too.
+    let second = {
+        let (core, token) = (Arc::clone(&core), token.clone());
+        std::thread::spawn(move || {
+            let patch = r#"{"name":"changed"}"#;
+            let list = core.handle(&request(Method::GET, "/api/v1/products", &token, "", None));
+            let id = json(&list)["data"]["data"][0]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            core.handle(&request(
+                Method::PATCH,
+                &format!("/api/v1/products/{id}"),
+                &token,
+                patch,
+                None,
+            ))
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while core
+        .lock()
+        .journal
+        .iter()
+        .filter(|e| e.method == Method::PATCH)
+        .count()
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the PATCH is queued"
+        );
+        std::thread::yield_now();
+    }
+    release.send(()).expect("gate");
+    let first = first.join().expect("first");
+    let second = second.join().expect("second");
+    assert_eq!(
+        (first.status, json(&first)["error"]["code"].as_str()),
+        (503, Some("storage_unavailable")),
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(second.status, 503, "{}", String::from_utf8_lossy(&second.body));
+    assert_eq!(
+        skus(&core, &token),
+        ["BEFORE"],
+        "a refused create is not visible"
+    );
+    let journal = core.handle(&request(Method::GET, "/__admin/requests", "", "", None));
+    let statuses: Vec<_> = json(&journal)["data"]
+        .as_array()
+        .expect("journal")
+        .iter()
+        .map(|r| (r["method"].clone(), r["status"].clone()))
+        .collect();
+    assert!(
+        statuses.contains(&("POST".into(), 503.into()))
+            && statuses.contains(&("PATCH".into(), 503.into())),
+        "the journal shows what the clients got: {statuses:?}"
+    );
+
+    // The retry: the SKU is free and the key was not used, so it creates, once.
+    let retry = {
+        let (core, token) = (Arc::clone(&core), token.clone());
+        std::thread::spawn(move || create(&core, &token, "LOST-1", Some("retry-me")))
+    };
+    commits
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the retry commits");
+    release.send(()).expect("gate");
+    let retry = retry.join().expect("retry");
+    assert_eq!(
+        (retry.status, retry.header_value("idempotent-replayed")),
+        (201, None),
+        "{}",
+        String::from_utf8_lossy(&retry.body)
+    );
+    drop(core);
+
+    let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+    assert_eq!(skus(&core, &token), ["BEFORE", "LOST-1"]);
+    let replay = create(&core, &token, "LOST-1", Some("retry-me"));
+    assert_eq!(
+        (replay.status, replay.header_value("idempotent-replayed")),
+        (201, Some("true"))
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// While one create waits for its commit, reads are answered and two more creates queue;
+/// when that commit ends, one more transaction commits both.
+#[test]
+fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
+    let (dir, path) = data_file("store-group");
+    let builder = PaperlinkMock::builder().seed(5).data_file(&path);
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    let core = Arc::new(core);
+    let token = test_token(&seeded);
+    // Each commit reports itself, then waits until the test lets it run.
+    let (committing, commits) = channel::<()>();
+    let (release, released) = channel::<()>();
+    let released = Mutex::new(released);
+    core.store()
+        .expect("a data file")
+        .before_commit(Box::new(move || {
+            let _ = committing.send(());
+            let _ = released.lock().expect("gate").recv();
+            Ok(())
+        }));
+    let spawn_create = |sku: &'static str| {
+        let (core, token) = (Arc::clone(&core), token.clone());
+        std::thread::spawn(move || create(&core, &token, sku, None).status)
+    };
+    // A failing test must not hang: every wait is bounded.
+    let wait = |what: &str, events: &Receiver<()>| {
+        events
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{what}"));
+    };
+    // Read from the state itself: a request to the journal would add to it.
+    let journaled = |n: usize| {
+        core.lock()
+            .journal
+            .iter()
+            .filter(|e| e.method == Method::POST)
+            .count()
+            >= n
+    };
+
+    let first = spawn_create("G-1");
+    wait("the first create's commit starts", &commits);
+    // That commit holds no lock on the state: a read is answered, and sees the product.
+    let (answered, read) = channel();
+    {
+        let core = Arc::clone(&core);
+        let request = request(Method::GET, "/api/v1/products", &token, "", None);
+        std::thread::spawn(move || {
+            let _ = answered.send(core.handle(&request));
+        });
+    }
+    let list = read
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a read is answered while a commit runs");
+    assert_eq!(list.status, 200);
+    assert_eq!(json(&list)["data"]["data"][0]["sku"], "G-1");
+    // Two more creates queue behind the running commit.
+    let (second, third) = (spawn_create("G-2"), spawn_create("G-3"));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !journaled(3) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the two creates queue while the first commit runs"
+        );
+        std::thread::yield_now();
+    }
+    release.send(()).expect("gate");
+    assert_eq!(first.join().expect("first"), 201);
+    wait("one more commit, for the two waiting creates", &commits);
+    release.send(()).expect("gate");
+    assert_eq!(second.join().expect("second"), 201);
+    assert_eq!(third.join().expect("third"), 201);
+    assert!(
+        commits.try_recv().is_err(),
+        "two waiting creates need one commit, not two"
+    );
+    drop(core);
+
+    let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+    assert_eq!(skus(&core, &token), ["G-1", "G-2", "G-3"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_second_mock_on_the_same_file_refuses_at_once_and_touches_nothing() {
+    let (dir, path) = data_file("store-lock");
+    let builder = PaperlinkMock::builder().seed(11).data_file(&path);
+    let (core, seeded) = MockCore::from_builder(&builder).expect("first");
+    let token = test_token(&seeded);
+    assert_eq!(create(&core, &token, "FIRST", None).status, 201);
+    let before = file_bytes(&path);
+    let message = refused(&builder);
+    assert!(message.contains("in use by another paperlink-mock"), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert_eq!(file_bytes(&path), before, "the second start changed nothing");
+    // The first goes on, and keeps what it acknowledges.
+    assert_eq!(create(&core, &token, "SECOND", None).status, 201);
+    drop(core);
+    let (core, _) = MockCore::from_builder(&builder).expect("restored");
+    assert_eq!(skus(&core, &token), ["FIRST", "SECOND"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn damaged_foreign_and_newer_files_are_refused_with_their_name_and_never_rewritten() {
+    let (dir, path) = data_file("store-refuse");
+    let builder = PaperlinkMock::builder()
+        .seed(13)
+        .no_rate_limit()
+        .data_file(&path);
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    let token = test_token(&seeded);
+    for i in 0..300 {
+        assert_eq!(create(&core, &token, &format!("P-{i:03}"), None).status, 201);
+    }
+    drop(core);
+    // Fold the WAL into the file, so that damage to the file is damage to the state.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .expect("checkpoint");
+    }
+    let whole = std::fs::read(&path).expect("file");
+
+    let check = |bytes: &[u8], expected: &str| {
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let _ = std::fs::remove_file(PathBuf::from(wal));
+        std::fs::write(&path, bytes).expect("write");
+        let message = refused(&builder);
+        assert!(message.contains(expected), "{expected}: {message}");
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert_eq!(std::fs::read(&path).expect("file"), bytes, "{expected}");
+    };
+
+    // One bit flipped in the middle of a table's page: the integrity check or the row's
+    // JSON catches it.
+    let page = 4096;
+    let mut flipped = whole.clone();
+    let at = whole.len() / page / 2 * page + page / 2;
+    flipped[at] ^= 0x10;
+    let refused_flip = match MockCore::from_builder(&{
+        std::fs::write(&path, &flipped).expect("write");
+        builder.clone()
+    }) {
+        Ok(_) => None,
+        Err(error) => Some(error.to_string()),
+    };
+    assert!(
+        refused_flip
+            .as_deref()
+            .is_some_and(|m| m.contains("damaged") || m.contains("cannot be read")),
+        "{refused_flip:?}"
+    );
+    assert_eq!(std::fs::read(&path).expect("file"), flipped);
+    // Cut in half.
+    check(&whole[..whole.len() / 2], "state.sqlite");
+    // Not SQLite at all, or another program's database, or a newer schema.
+    check(b"hello, this is not a database\n", "not a paperlink-mock data file");
+    let foreign = dir.join("foreign.sqlite");
+    {
+        let conn = rusqlite::Connection::open(&foreign).expect("open");
+        conn.execute_batch("CREATE TABLE notes (body TEXT);")
+            .expect("create");
+    }
+    check(
+        &std::fs::read(&foreign).expect("foreign"),
+        "another program",
+    );
+    let newer = dir.join("newer.sqlite");
+    std::fs::write(&newer, &whole).expect("copy");
+    {
+        let conn = rusqlite::Connection::open(&newer).expect("open");
+        conn.execute_batch("PRAGMA user_version = 99;")
+            .expect("version");
+    }
+    check(&std::fs::read(&newer).expect("newer"), "newer paperlink-mock");
+    // A data file of the JSON-lines format names the import.
+    check(b"{\"Seed\":{\"keys\":[],\"products\":[]}}\n", "--import-jsonl");
+
+    // The whole file still loads, with everything in it.
+    std::fs::write(&path, &whole).expect("write");
+    let (core, _) = MockCore::from_builder(&builder).expect("restored");
+    assert_eq!(skus(&core, &token).len(), 100, "a page of 100");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A data file written by paperlink-mock 0.1 (its JSON-lines format): keys, products, an
+/// idempotency record and a clock advance.
+const OLD_FILE: &str = include_str!("../../tests/data/v0.1-state.jsonl");
+
+#[test]
+fn a_json_lines_file_is_imported_once() {
+    let (dir, path) = data_file("store-import");
+    let old = dir.join("state.jsonl");
+    std::fs::write(&old, OLD_FILE).expect("old file");
+    // The file's idempotency record is kept for 24 hours from its writing.
+    let written = time::macros::datetime!(2026-11-29 21:10 UTC);
+    let builder = PaperlinkMock::builder()
+        .seed(17)
+        .start_time(written)
+        .data_file(&path)
+        .import_jsonl(&old);
+    let (core, seeded) = MockCore::from_builder(&builder).expect("imported");
+    assert!(seeded.is_empty(), "the file's keys, not new ones");
+    let token = "pk_test_fJN2RRn06u41UzP7HDpQkpUlMybkiuAl";
+    assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
+    let replay = create(&core, token, "OLD-1", Some("old-key"));
+    assert_eq!(
+        (replay.status, replay.header_value("idempotent-replayed")),
+        (201, Some("true")),
+        "{}",
+        String::from_utf8_lossy(&replay.body)
+    );
+    drop(core);
+    assert_eq!(std::fs::read_to_string(&old).expect("old"), OLD_FILE, "only read");
+    // A second import into the same database is refused; a plain start resumes.
+    let message = refused(&builder);
+    assert!(message.contains("already holds state"), "{message}");
+    let (core, _) = MockCore::from_builder(
+        &PaperlinkMock::builder()
+            .start_time(written)
+            .data_file(&path),
+    )
+    .expect("restored");
+    assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
+    drop(core);
+
+    // A damaged line before the end stops the import and names the line; a last line cut
+    // inside a multi-byte character is left out.
+    let (dir2, path2) = data_file("store-import-damaged");
+    let old2 = dir2.join("state.jsonl");
+    let mut lines: Vec<&str> = OLD_FILE.lines().collect();
+    lines.insert(1, "{\"ProductPut\":garbage}");
+    std::fs::write(&old2, lines.join("\n") + "\n").expect("old file");
+    let damaged = PaperlinkMock::builder()
+        .start_time(written)
+        .data_file(&path2)
+        .import_jsonl(&old2);
+    let message = refused(&damaged);
+    assert!(message.contains("line 2"), "{message}");
+    let mut torn = OLD_FILE.as_bytes().to_vec();
+    torn.extend_from_slice("{\"ProductPut\":{\"team\":\"caf\u{e9}".as_bytes());
+    torn.pop();
+    std::fs::write(&old2, &torn).expect("torn file");
+    let (core, _) = MockCore::from_builder(&damaged).expect("imported without the torn line");
+    assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(dir2);
+}
