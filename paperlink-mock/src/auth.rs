@@ -192,7 +192,10 @@ pub(crate) struct Keyring {
 
 /// When a revoked key is forgotten.
 fn forget_at(record: &KeyRecord) -> Option<OffsetDateTime> {
-    record.info.revoked_at.map(|at| later(at, REVOKED_KEY_RETENTION))
+    record
+        .info
+        .revoked_at
+        .map(|at| later(at, REVOKED_KEY_RETENTION))
 }
 
 impl Keyring {
@@ -283,7 +286,11 @@ impl Keyring {
         if !bool::from(record.hash.ct_eq(hash)) {
             return Err(AuthFailure::InvalidOrRevoked);
         }
-        if record.info.revoked_at.is_some_and(|at| now >= later(at, delay)) {
+        if record
+            .info
+            .revoked_at
+            .is_some_and(|at| now >= later(at, delay))
+        {
             return Err(AuthFailure::InvalidOrRevoked);
         }
         record.info.last_used_at = Some(now);

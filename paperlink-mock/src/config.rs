@@ -355,9 +355,11 @@ impl PaperlinkMockBuilder {
                 });
             }
         }
-        if self.admin_token
+        if self
+            .admin_token
             .as_ref()
-            .is_some_and(|t| t.expose_secret().trim().is_empty()) {
+            .is_some_and(|t| t.expose_secret().trim().is_empty())
+        {
             return Err(MockError::OutOfRange {
                 setting: "the admin token",
                 problem: "must not be empty (it would lock the control plane)".to_owned(),

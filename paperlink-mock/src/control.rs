@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token, hash_token};
 use crate::catalog::CatalogError;
+use crate::change::Change;
 use crate::config::{MockError, SeedProduct};
 use crate::state::{State, catalog_of, draw_unused, random_uuid};
-use crate::change::Change;
 use crate::wire::{ProductRecord, ProductStatus, create_input};
 
 impl State {

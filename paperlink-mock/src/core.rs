@@ -17,12 +17,12 @@ use time::OffsetDateTime;
 
 use crate::auth::{AuthFailure, Caller, KeyScope, bearer, hash_token};
 use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
+#[cfg(feature = "durable")]
+use crate::persist::{Store, Ticket};
 use crate::routes;
 use crate::state::{
     FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, JournalEntry, RateStatus, State,
 };
-#[cfg(feature = "durable")]
-use crate::persist::{Store, Ticket};
 use crate::wire::{FieldError, error_body};
 
 /// The API routes the mock serves, relative to `/api/v1`, with their methods.
@@ -331,7 +331,7 @@ impl MockCore {
         let mut response = response;
         state.journal(JournalEntry {
             method: request.method.clone(),
-            path: request.path.clone(),
+            path: crate::state::journal_text(&request.path),
             status: response.status,
             key_prefix: outcome.key_prefix.clone(),
             time: now,
@@ -657,3 +657,7 @@ pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
     }
     None
 }
+
+#[cfg(test)]
+#[path = "core_tests.rs"]
+mod tests;

@@ -182,6 +182,7 @@ pub use core::{API_PREFIX, API_ROUTES, MockCore, MockRequest, MockResponse};
 pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use server::{CORE_PRIORITY, PaperlinkMock};
 pub use state::{
-    CLOCK_END, Fault, FaultKind, IDEMPOTENCY_RETENTION, MAX_PERIOD, RateLimitPolicy, RequestRecord,
+    CLOCK_END, Fault, FaultKind, IDEMPOTENCY_RETENTION, JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX,
+    JOURNAL_MAX_BYTES, MAX_PERIOD, RateLimitPolicy, RequestRecord,
 };
 pub use wire::{FieldError, MAX_BODY, Number, ProductRecord, ProductStatus};

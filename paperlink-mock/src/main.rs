@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use paperlink_mock::standalone::Server;
+use paperlink_mock::standalone::{Limits, Server};
 use paperlink_mock::{KeyMode, PaperlinkMock, RateLimitPolicy, parse_seed_file};
 use secrecy::ExposeSecret;
 
@@ -19,9 +19,14 @@ use secrecy::ExposeSecret;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Address to bind (use 0.0.0.0 only on a trusted network).
+    /// Address to bind. Any address other than loopback needs --admin-token, or
+    /// --unprotected-control-plane to give everyone who can reach it the control plane.
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
+    /// Serve /__admin without a token on a non-loopback --host: anyone who can reach the
+    /// server can then create keys, reset the state and move the clock.
+    #[arg(long)]
+    unprotected_control_plane: bool,
     /// Port to bind (0 picks a free port).
     #[arg(long, default_value_t = 12111)]
     port: u16,
@@ -32,14 +37,14 @@ struct Args {
     /// Requests allowed per key per window.
     #[arg(long, default_value_t = 60)]
     rate_limit: u32,
-    /// The rate-limit window in seconds.
-    #[arg(long, default_value_t = 60)]
+    /// The rate-limit window in seconds (1 to 31622400, 366 days).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_PERIOD_SECS))]
     rate_window: u64,
     /// Turn rate limiting off.
     #[arg(long)]
     no_rate_limit: bool,
-    /// Seconds of mock time a revoked key keeps working.
-    #[arg(long, default_value_t = 0)]
+    /// Seconds of mock time a revoked key keeps working (0 to 31622400, 366 days).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=MAX_PERIOD_SECS))]
     revocation_delay: u64,
     /// Reproducible ids and tokens from this number.
     #[arg(long)]
@@ -47,10 +52,29 @@ struct Args {
     /// Journal lines kept for GET /__admin/requests (a ring buffer).
     #[arg(long, default_value_t = paperlink_mock::DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
-    /// Keep keys (as hashes), products and idempotency records in this file; every write is on
-    /// disk before it is acknowledged, and a restart resumes from it.
+    /// Keep keys (as hashes), products and idempotency records in this SQLite database; every
+    /// write is committed before it is acknowledged, and a restart resumes from it. The file
+    /// is locked while the server runs.
     #[arg(long, value_name = "PATH")]
     data: Option<PathBuf>,
+    /// Fill a new --data database from a data file of the earlier JSON-lines format (read
+    /// only; refused if --data already holds state).
+    #[arg(long, value_name = "OLD", requires = "data")]
+    import_jsonl: Option<PathBuf>,
+    /// Seconds a client has to send a request's head, from when its connection opens or its
+    /// previous response was sent (silent and idle connections are closed after it).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Seconds a client has to send a request's body once its head is in.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
+    /// Connections served at once (more wait in the listen queue).
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    max_connections: u64,
+    /// On SIGTERM or Ctrl-C, seconds the requests in flight may take before the server exits
+    /// anyway.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    shutdown_timeout: u64,
     /// Require `Authorization: Bearer <token>` on /__admin.
     #[arg(long, env = "PAPERLINK_MOCK_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -87,7 +111,30 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The longest rate window and revocation delay, in seconds.
+const MAX_PERIOD_SECS: u64 = paperlink_mock::MAX_PERIOD.as_secs();
+
+/// A message and its sources, each once.
+fn report(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
 async fn run(args: Args) -> Result<(), String> {
+    if !args.host.is_loopback() && args.admin_token.is_none() && !args.unprotected_control_plane {
+        return Err(format!(
+            "--host {} serves the control plane (/__admin: create keys, reset, move the clock) \
+             to the whole network; set --admin-token (or PAPERLINK_MOCK_ADMIN_TOKEN), or pass \
+             --unprotected-control-plane to accept that",
+            args.host
+        ));
+    }
     let mut builder = PaperlinkMock::builder()
         .system_clock()
         .revocation_delay(Duration::from_secs(args.revocation_delay))
@@ -106,19 +153,28 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(path) = &args.data {
         builder = builder.data_file(path);
     }
+    if let Some(path) = &args.import_jsonl {
+        builder = builder.import_jsonl(path);
+    }
     if let Some(token) = &args.admin_token {
         builder = builder.admin_token(token.clone());
     }
     if let Some(path) = &args.seed {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("could not read {}: {e}", path.display()))?;
-        for product in parse_seed_file(&text).map_err(|e| e.to_string())? {
+        for product in parse_seed_file(&text).map_err(|e| report(&e))? {
             builder = builder.product(KeyMode::Test, product);
         }
     }
+    let mut limits = Limits::default();
+    limits.header_timeout = Duration::from_secs(args.header_timeout);
+    limits.body_timeout = Duration::from_secs(args.body_timeout);
+    limits.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    limits.shutdown_timeout = Duration::from_secs(args.shutdown_timeout);
     let server = Server::bind(builder, SocketAddr::new(args.host, args.port))
         .await
-        .map_err(|e| e.to_string())?;
+        .and_then(|server| server.limits(limits))
+        .map_err(|e| report(&e))?;
     tracing::info!(url = %server.base_url(), "listening");
     // A closed stdout (`paperlink-mock | head -1`) must not stop the server.
     if let Err(error) = banner(&server, args.data.as_deref()) {
@@ -127,7 +183,7 @@ async fn run(args: Args) -> Result<(), String> {
     server
         .serve(shutdown_signal())
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| report(&e))?;
     tracing::info!("stopped");
     Ok(())
 }

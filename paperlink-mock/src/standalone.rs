@@ -21,22 +21,87 @@
 //! # }
 //! ```
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
-use axum::response::Response;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
 use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
 use crate::wire::MAX_BODY;
+
+/// How the server protects itself from slow, silent or too many clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// How long a client has to send a request's head (its line and headers), counted from
+    /// when the connection opens or its previous response was sent. A silent connection,
+    /// and a kept-alive one left idle, is closed after it. Default 10 s.
+    pub header_timeout: Duration,
+    /// How long a client has to send a request's body once its head is in; a late body gets
+    /// 408 and the connection is closed. Default 30 s.
+    pub body_timeout: Duration,
+    /// Connections served at once; more wait in the listen queue until one closes (so the
+    /// server never runs out of file descriptors). Default 512.
+    pub max_connections: usize,
+    /// On shutdown, how long requests in flight may take to finish before the server exits
+    /// anyway. Default 10 s.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            max_connections: 512,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Limits {
+    /// The longest timeout accepted (one hour).
+    pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+    /// The most connections accepted.
+    pub const MAX_CONNECTIONS: usize = 65_536;
+
+    /// Checks each limit against its range.
+    pub fn check(&self) -> Result<(), MockError> {
+        let timeouts = [
+            ("the header timeout", self.header_timeout),
+            ("the body timeout", self.body_timeout),
+            ("the shutdown timeout", self.shutdown_timeout),
+        ];
+        for (setting, value) in timeouts {
+            if value.is_zero() || value > Self::MAX_TIMEOUT {
+                return Err(MockError::OutOfRange {
+                    setting,
+                    problem: format!("must be from 1 ms to {} s", Self::MAX_TIMEOUT.as_secs()),
+                });
+            }
+        }
+        if self.max_connections == 0 || self.max_connections > Self::MAX_CONNECTIONS {
+            return Err(MockError::OutOfRange {
+                setting: "the connection cap",
+                problem: format!("must be from 1 to {}", Self::MAX_CONNECTIONS),
+            });
+        }
+        Ok(())
+    }
+}
 
 /// A bound, not yet serving, standalone mock.
 pub struct Server {
@@ -44,12 +109,14 @@ pub struct Server {
     seeded: Vec<SeededKey>,
     listener: TcpListener,
     addr: SocketAddr,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")
             .field("addr", &self.addr)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -58,11 +125,11 @@ impl std::fmt::Debug for Server {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    /// The configuration (seed products, data file) is not usable.
+    /// The configuration (seed products, data file, limits) is not usable.
     #[error(transparent)]
     Config(#[from] MockError),
     /// The socket could not be bound.
-    #[error("could not bind {addr}: {source}")]
+    #[error("could not bind {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -73,7 +140,8 @@ pub enum ServerError {
 }
 
 impl Server {
-    /// Builds the mock and binds `addr` (port 0 picks a free port).
+    /// Builds the mock and binds `addr` (port 0 picks a free port), with the default
+    /// [`Limits`].
     pub async fn bind(
         builder: PaperlinkMockBuilder,
         addr: SocketAddr,
@@ -90,7 +158,15 @@ impl Server {
             seeded,
             listener,
             addr,
+            limits: Limits::default(),
         })
+    }
+
+    /// Serves with these limits (checked against their ranges).
+    pub fn limits(mut self, limits: Limits) -> Result<Self, ServerError> {
+        limits.check()?;
+        self.limits = limits;
+        Ok(self)
     }
 
     /// The bound address.
@@ -113,31 +189,109 @@ impl Server {
         self.core.clone()
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then stops accepting, lets the requests in flight
+    /// finish for up to [`Limits::shutdown_timeout`], and returns (dropping any connection
+    /// still open).
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        let app = Router::new().fallback(handle).with_state(self.core);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let Self {
+            core,
+            listener,
+            limits,
+            ..
+        } = self;
+        let slots = Arc::new(Semaphore::new(limits.max_connections));
+        let graceful = GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(64 * 1024);
+        tokio::pin!(shutdown);
+        loop {
+            // A slot first: past the cap, connections wait in the kernel's listen queue.
+            let slot = tokio::select! {
+                () = &mut shutdown => break,
+                slot = Arc::clone(&slots).acquire_owned() => slot,
+            };
+            let Ok(slot) = slot else { break };
+            let (stream, _) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of descriptors, or a connection reset before it was
+                        // accepted: wait a moment rather than spin.
+                        tracing::warn!(%error, "could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let core = Arc::clone(&core);
+            let service = hyper::service::service_fn(move |request| {
+                let core = Arc::clone(&core);
+                async move { Ok::<_, Infallible>(handle(core, limits, request).await) }
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                let _slot = slot;
+                let _ = connection.await;
+            });
+        }
+        drop(listener);
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(limits.shutdown_timeout) => {
+                tracing::warn!(
+                    timeout_ms = limits.shutdown_timeout.as_millis() as u64,
+                    "requests still in flight at the shutdown deadline; stopping anyway"
+                );
+            }
+        }
+        Ok(())
     }
 }
 
-async fn handle(State(core): State<Arc<MockCore>>, request: Request) -> Response {
+type Body = BoxBody<Bytes, io::Error>;
+
+async fn handle(core: Arc<MockCore>, limits: Limits, request: Request<Incoming>) -> Response<Body> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let mut incoming = MockRequest::new(parts.method, parts.uri.path());
     incoming.query = parts.uri.query().map(str::to_owned);
     incoming.headers = parts.headers;
-    match axum::body::to_bytes(body, MAX_BODY + 1).await {
-        Ok(bytes) => incoming.body = bytes.to_vec(),
-        Err(_) => incoming.oversized = true,
+    let read = tokio::time::timeout(
+        limits.body_timeout,
+        Limited::new(body, MAX_BODY + 1).collect(),
+    )
+    .await;
+    match read {
+        Ok(Ok(collected)) => incoming.body = collected.to_bytes().to_vec(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            incoming.oversized = true;
+        }
+        // The client broke the body off: nobody is left to answer.
+        Ok(Err(_)) => {
+            return closing(MockResponse::error(
+                400,
+                "bad_request",
+                "the request body could not be read",
+            ));
+        }
+        Err(_) => {
+            return closing(MockResponse::error(
+                408,
+                "request_timeout",
+                "the request body was not received in time",
+            ));
+        }
     }
     let (incoming, response) = if core.waits_for_disk() && incoming.method != Method::GET {
-        // A write waits for the data file's fsync: on a blocking thread, so that the workers
-        // go on serving other requests meanwhile.
+        // A write waits for the data file's commit: on a blocking thread, so that the
+        // workers go on serving other requests meanwhile.
         let (method, path) = (incoming.method.clone(), incoming.path.clone());
         match tokio::task::spawn_blocking(move || {
             let response = core.handle(&incoming);
@@ -148,7 +302,7 @@ async fn handle(State(core): State<Arc<MockCore>>, request: Request) -> Response
             Ok(handled) => handled,
             Err(error) => {
                 tracing::error!(%error, %method, %path, "a request's handling failed");
-                return into_axum(MockResponse::error(
+                return into_http(MockResponse::error(
                     500,
                     "internal_error",
                     "the mock failed while handling this request",
@@ -171,23 +325,32 @@ async fn handle(State(core): State<Arc<MockCore>>, request: Request) -> Response
         micros = started.elapsed().as_micros() as u64,
         "request"
     );
-    into_axum(response)
+    into_http(response)
 }
 
-fn into_axum(mut response: MockResponse) -> Response {
+/// An answer after which the connection is closed (its body was not read to the end).
+fn closing(response: MockResponse) -> Response<Body> {
+    let mut response = into_http(response);
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+fn into_http(mut response: MockResponse) -> Response<Body> {
     let headers = response.take_http_headers();
-    let body = if response.drop_connection {
+    let body: Body = if response.drop_connection {
         // The request was applied; break the connection mid-response so the client never
         // learns the outcome (what an idempotency key is for).
         let broken = futures_util::stream::once(async {
-            Err::<Bytes, io::Error>(io::Error::new(
+            Err::<Frame<Bytes>, io::Error>(io::Error::new(
                 io::ErrorKind::ConnectionReset,
                 "injected connection drop",
             ))
         });
-        Body::from_stream(broken)
+        BodyExt::boxed(StreamBody::new(broken))
     } else {
-        Body::from(response.body)
+        BodyExt::boxed(Full::new(response.body).map_err(|never| match never {}))
     };
     let mut out = Response::new(body);
     *out.status_mut() =
@@ -195,3 +358,7 @@ fn into_axum(mut response: MockResponse) -> Response {
     out.headers_mut().extend(headers);
     out
 }
+
+#[cfg(test)]
+#[path = "standalone_tests.rs"]
+mod tests;

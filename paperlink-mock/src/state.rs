@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use crate::auth::{KeyMode, Keyring};
 use crate::catalog::Catalog;
-use crate::sharded::ShardedMap;
 use crate::change::Change;
+use crate::sharded::ShardedMap;
 use crate::wire::millis;
 
 /// How long idempotency records are kept (24 hours of mock time).
@@ -57,9 +57,7 @@ pub(crate) fn later(at: OffsetDateTime, by: Duration) -> OffsetDateTime {
     time::Duration::try_from(by)
         .ok()
         .and_then(|by| at.checked_add(by))
-        .unwrap_or_else(|| {
-            time::PrimitiveDateTime::MAX.assume_offset(time::UtcOffset::UTC)
-        })
+        .unwrap_or_else(|| time::PrimitiveDateTime::MAX.assume_offset(time::UtcOffset::UTC))
 }
 
 /// The mock clock: a start time, plus manual advances, plus (for a system clock) the real
@@ -138,6 +136,29 @@ pub struct RequestRecord {
     pub request_id: String,
 }
 
+/// The longest path a journal line keeps, in bytes; a longer one is cut and ends in
+/// [`JOURNAL_CUT_MARKER`].
+pub const JOURNAL_FIELD_MAX: usize = 1024;
+/// What ends a path the journal cut.
+pub const JOURNAL_CUT_MARKER: &str = "…[cut]";
+/// The bytes the journal holds at most, counting each line's text and a fixed overhead per
+/// line; past it the oldest lines go first, whatever the line capacity.
+pub const JOURNAL_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// What a journal line costs besides its text.
+const JOURNAL_LINE_OVERHEAD: usize = 128;
+
+/// A path as the journal keeps it: at most [`JOURNAL_FIELD_MAX`] bytes.
+pub(crate) fn journal_text(text: &str) -> String {
+    if text.len() <= JOURNAL_FIELD_MAX {
+        return text.to_owned();
+    }
+    let mut end = JOURNAL_FIELD_MAX - JOURNAL_CUT_MARKER.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{JOURNAL_CUT_MARKER}", &text[..end])
+}
+
 /// A journal line as kept: no text is made until the journal is read.
 #[derive(Debug, Clone)]
 pub(crate) struct JournalEntry {
@@ -150,6 +171,10 @@ pub(crate) struct JournalEntry {
 }
 
 impl JournalEntry {
+    fn cost(&self) -> usize {
+        JOURNAL_LINE_OVERHEAD + self.path.len() + self.key_prefix.as_ref().map_or(0, String::len)
+    }
+
     pub(crate) fn record(&self) -> RequestRecord {
         RequestRecord {
             method: self.method.as_str().to_owned(),
@@ -375,6 +400,8 @@ pub(crate) struct State {
     idempotency_expiry: VecDeque<(OffsetDateTime, IdempotencyScope)>,
     windows: HashMap<Uuid, VecDeque<OffsetDateTime>>,
     pub(crate) journal: VecDeque<JournalEntry>,
+    /// What the journal's lines cost, in bytes.
+    journal_bytes: usize,
     pub(crate) faults: Vec<Fault>,
     /// What `reset` returns to.
     pub(crate) seeded: Option<(Keyring, Catalogs)>,
@@ -403,6 +430,7 @@ impl State {
             idempotency_expiry: VecDeque::new(),
             windows: HashMap::new(),
             journal: VecDeque::new(),
+            journal_bytes: 0,
             faults: Vec::new(),
             seeded: None,
             pending: None,
@@ -427,6 +455,7 @@ impl State {
         self.clear_idempotency();
         self.windows.clear();
         self.journal.clear();
+        self.journal_bytes = 0;
         self.faults.clear();
     }
 
@@ -470,7 +499,10 @@ impl State {
     ) -> Option<RateStatus> {
         let policy = self.settings.rate_limit?;
         let window = self.windows.entry(key).or_default();
-        while window.front().is_some_and(|t| later(*t, policy.window) <= now) {
+        while window
+            .front()
+            .is_some_and(|t| later(*t, policy.window) <= now)
+        {
             window.pop_front();
         }
         let seconds_until = |t: OffsetDateTime| {
@@ -523,9 +555,15 @@ impl State {
         if self.settings.journal_capacity == 0 {
             return;
         }
-        while self.journal.len() >= self.settings.journal_capacity {
-            self.journal.pop_front();
+        let cost = entry.cost();
+        while self.journal.len() >= self.settings.journal_capacity
+            || (!self.journal.is_empty() && self.journal_bytes + cost > JOURNAL_MAX_BYTES)
+        {
+            if let Some(old) = self.journal.pop_front() {
+                self.journal_bytes -= old.cost();
+            }
         }
+        self.journal_bytes += cost;
         self.journal.push_back(entry);
     }
 

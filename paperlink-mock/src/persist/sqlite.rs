@@ -341,12 +341,7 @@ pub(crate) fn note_start(conn: &Connection, now_ms: i64, path: &Path) -> Result<
                 [],
             )
         })
-        .and_then(|_| {
-            conn.execute(
-                "DELETE FROM idempotency WHERE expires_ms <= ?1",
-                [now_ms],
-            )
-        })
+        .and_then(|_| conn.execute("DELETE FROM idempotency WHERE expires_ms <= ?1", [now_ms]))
         .and_then(|_| conn.execute_batch("COMMIT"))
         .map_err(|e| {
             let _ = conn.execute_batch("ROLLBACK");

@@ -310,10 +310,7 @@ fn a_refused_commit_is_undone_and_a_retry_creates_once() {
         .count()
         == 0
     {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the PATCH is queued"
-        );
+        assert!(std::time::Instant::now() < deadline, "the PATCH is queued");
         std::thread::yield_now();
     }
     release.send(()).expect("gate");
@@ -325,7 +322,12 @@ fn a_refused_commit_is_undone_and_a_retry_creates_once() {
         "{}",
         String::from_utf8_lossy(&first.body)
     );
-    assert_eq!(second.status, 503, "{}", String::from_utf8_lossy(&second.body));
+    assert_eq!(
+        second.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
     assert_eq!(
         skus(&core, &token),
         ["BEFORE"],
@@ -464,9 +466,16 @@ fn a_second_mock_on_the_same_file_refuses_at_once_and_touches_nothing() {
     assert_eq!(create(&core, &token, "FIRST", None).status, 201);
     let before = file_bytes(&path);
     let message = refused(&builder);
-    assert!(message.contains("in use by another paperlink-mock"), "{message}");
+    assert!(
+        message.contains("in use by another paperlink-mock"),
+        "{message}"
+    );
     assert!(message.contains(&path.display().to_string()), "{message}");
-    assert_eq!(file_bytes(&path), before, "the second start changed nothing");
+    assert_eq!(
+        file_bytes(&path),
+        before,
+        "the second start changed nothing"
+    );
     // The first goes on, and keeps what it acknowledges.
     assert_eq!(create(&core, &token, "SECOND", None).status, 201);
     drop(core);
@@ -485,7 +494,10 @@ fn damaged_foreign_and_newer_files_are_refused_with_their_name_and_never_rewritt
     let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
     let token = test_token(&seeded);
     for i in 0..300 {
-        assert_eq!(create(&core, &token, &format!("P-{i:03}"), None).status, 201);
+        assert_eq!(
+            create(&core, &token, &format!("P-{i:03}"), None).status,
+            201
+        );
     }
     drop(core);
     // Fold the WAL into the file, so that damage to the file is damage to the state.
@@ -530,7 +542,10 @@ fn damaged_foreign_and_newer_files_are_refused_with_their_name_and_never_rewritt
     // Cut in half.
     check(&whole[..whole.len() / 2], "state.sqlite");
     // Not SQLite at all, or another program's database, or a newer schema.
-    check(b"hello, this is not a database\n", "not a paperlink-mock data file");
+    check(
+        b"hello, this is not a database\n",
+        "not a paperlink-mock data file",
+    );
     let foreign = dir.join("foreign.sqlite");
     {
         let conn = rusqlite::Connection::open(&foreign).expect("open");
@@ -548,9 +563,15 @@ fn damaged_foreign_and_newer_files_are_refused_with_their_name_and_never_rewritt
         conn.execute_batch("PRAGMA user_version = 99;")
             .expect("version");
     }
-    check(&std::fs::read(&newer).expect("newer"), "newer paperlink-mock");
+    check(
+        &std::fs::read(&newer).expect("newer"),
+        "newer paperlink-mock",
+    );
     // A data file of the JSON-lines format names the import.
-    check(b"{\"Seed\":{\"keys\":[],\"products\":[]}}\n", "--import-jsonl");
+    check(
+        b"{\"Seed\":{\"keys\":[],\"products\":[]}}\n",
+        "--import-jsonl",
+    );
 
     // The whole file still loads, with everything in it.
     std::fs::write(&path, &whole).expect("write");
@@ -587,7 +608,11 @@ fn a_json_lines_file_is_imported_once() {
         String::from_utf8_lossy(&replay.body)
     );
     drop(core);
-    assert_eq!(std::fs::read_to_string(&old).expect("old"), OLD_FILE, "only read");
+    assert_eq!(
+        std::fs::read_to_string(&old).expect("old"),
+        OLD_FILE,
+        "only read"
+    );
     // A second import into the same database is refused; a plain start resumes.
     let message = refused(&builder);
     assert!(message.contains("already holds state"), "{message}");

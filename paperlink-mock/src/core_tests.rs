@@ -1,0 +1,223 @@
+//! The engine against inputs that must not crash or stall it: times at the edge of the
+//! calendar, periods out of range, the control plane's odd requests, a journal of huge lines.
+
+use std::time::Duration;
+
+use http::Method;
+use secrecy::ExposeSecret;
+
+use crate::PaperlinkMock;
+use crate::auth::{KeyMode, KeyScope};
+use crate::config::{MockError, find_seeded};
+use crate::core::{MockCore, MockRequest, MockResponse};
+use crate::state::{
+    CLOCK_END, JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RateLimitPolicy,
+};
+use crate::wire::MAX_BODY;
+
+fn core() -> (MockCore, String) {
+    let (core, seeded) = MockCore::from_builder(&PaperlinkMock::builder().seed(1)).expect("core");
+    let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
+        .expect("key")
+        .token
+        .expose_secret()
+        .to_owned();
+    (core, token)
+}
+
+fn request(method: Method, path: &str, token: Option<&str>, body: &str) -> MockRequest {
+    let mut r = MockRequest::new(method, path);
+    if let Some(token) = token {
+        r.headers.insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+    }
+    r.headers
+        .insert("content-type", "application/json".parse().expect("header"));
+    r.body = body.as_bytes().to_vec();
+    r
+}
+
+fn json(response: &MockResponse) -> serde_json::Value {
+    serde_json::from_slice(&response.body).expect("json")
+}
+
+/// Every kind of request a client can make still gets an answer.
+fn still_serves(core: &MockCore, token: &str) {
+    let create = core.handle(&request(
+        Method::POST,
+        "/api/v1/products",
+        Some(token),
+        r#"{"name":"late","unitPrice":1,"currency":"USD"}"#,
+    ));
+    assert_eq!(
+        create.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&create.body)
+    );
+    let list = core.handle(&request(Method::GET, "/api/v1/products", Some(token), ""));
+    assert_eq!(list.status, 200);
+    let clock = core.handle(&request(Method::GET, "/__admin/clock", None, ""));
+    assert_eq!(clock.status, 200);
+}
+
+#[test]
+fn a_clock_advance_past_the_calendar_is_refused_and_every_request_is_still_answered() {
+    let (core, token) = core();
+    for seconds in ["999999999999", "1e300", "-1", "18446744073709551616"] {
+        let refused = core.handle(&request(
+            Method::POST,
+            "/__admin/clock/advance",
+            None,
+            &format!(r#"{{"seconds":{seconds}}}"#),
+        ));
+        assert_eq!(refused.status, 400, "{seconds}");
+        assert_eq!(json(&refused)["error"]["details"][0]["field"], "seconds");
+        assert!(
+            json(&refused)["error"]["details"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("9000-01-01")),
+            "{}",
+            String::from_utf8_lossy(&refused.body)
+        );
+        still_serves(&core, &token);
+    }
+    // Right up to the end of the clock is fine; after that, not one second more.
+    let room = core.lock().clock.room().as_secs();
+    let to_the_end = core.handle(&request(
+        Method::POST,
+        "/__admin/clock/advance",
+        None,
+        &format!(r#"{{"seconds":{room}}}"#),
+    ));
+    assert_eq!(to_the_end.status, 200);
+    let left = CLOCK_END - core.lock().clock.now();
+    assert!(left < time::Duration::SECOND, "{left}");
+    let one_more = core.handle(&request(
+        Method::POST,
+        "/__admin/clock/advance",
+        None,
+        r#"{"seconds":1}"#,
+    ));
+    assert_eq!(one_more.status, 400);
+    still_serves(&core, &token);
+}
+
+#[tokio::test]
+async fn the_rust_api_stops_the_clock_at_its_end_and_refuses_periods_out_of_range() {
+    let mock = PaperlinkMock::builder()
+        .seed(2)
+        .revocation_delay(Duration::from_secs(60))
+        .start()
+        .await
+        .expect("mock");
+    mock.advance_clock(Duration::MAX);
+    mock.advance_clock(Duration::MAX);
+    assert_eq!(mock.now(), CLOCK_END);
+    still_serves(
+        mock.core(),
+        mock.token(KeyMode::Test, KeyScope::ReadWrite)
+            .expose_secret(),
+    );
+    let key = mock.create_key("late", KeyMode::Test, KeyScope::ReadOnly);
+    assert!(
+        mock.revoke_key(key.info.id).is_ok(),
+        "revocation at the end"
+    );
+
+    for builder in [
+        PaperlinkMock::builder().revocation_delay(Duration::MAX),
+        PaperlinkMock::builder().rate_limit(RateLimitPolicy::new(1, Duration::MAX)),
+        PaperlinkMock::builder().rate_limit(RateLimitPolicy::new(1, Duration::ZERO)),
+        PaperlinkMock::builder().start_time(CLOCK_END),
+        PaperlinkMock::builder().admin_token(" "),
+    ] {
+        let refused = builder.start().await;
+        assert!(
+            matches!(refused, Err(MockError::OutOfRange { .. })),
+            "{refused:?}"
+        );
+    }
+}
+
+#[test]
+fn the_control_plane_refuses_two_tokens_an_oversized_body_and_never_shows_its_token() {
+    let builder = PaperlinkMock::builder().admin_token("s3cret-admin");
+    assert!(
+        !format!("{builder:?}").contains("s3cret-admin"),
+        "{builder:?}"
+    );
+    let (core, _) = MockCore::from_builder(&builder).expect("core");
+    let mut twice = request(Method::GET, "/__admin/keys", Some("s3cret-admin"), "");
+    assert_eq!(core.handle(&twice).status, 200);
+    twice
+        .headers
+        .append("authorization", "Bearer wrong".parse().expect("header"));
+    assert_eq!(core.handle(&twice).status, 401, "two tokens are ambiguous");
+    let mut reversed = request(Method::GET, "/__admin/keys", Some("wrong"), "");
+    reversed.headers.append(
+        "authorization",
+        "Bearer s3cret-admin".parse().expect("header"),
+    );
+    assert_eq!(core.handle(&reversed).status, 401);
+
+    let big = format!(
+        r#"{{"name":"{}","mode":"test","scope":"READ_ONLY"}}"#,
+        "x".repeat(MAX_BODY)
+    );
+    let too_big = core.handle(&request(
+        Method::POST,
+        "/__admin/keys",
+        Some("s3cret-admin"),
+        &big,
+    ));
+    assert_eq!(too_big.status, 413);
+    let mut cut = request(Method::POST, "/__admin/keys", Some("s3cret-admin"), "{}");
+    cut.oversized = true;
+    assert_eq!(core.handle(&cut).status, 413, "a body the front door cut");
+}
+
+#[test]
+fn the_journal_is_bounded_in_bytes_and_cuts_long_paths() {
+    // No line limit to speak of: only the byte bound holds the journal.
+    let (core, seeded) = MockCore::from_builder(
+        &PaperlinkMock::builder()
+            .seed(1)
+            .no_rate_limit()
+            .journal_capacity(usize::MAX),
+    )
+    .expect("core");
+    let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadOnly)
+        .expect("key")
+        .token
+        .expose_secret()
+        .to_owned();
+    let long = request(
+        Method::GET,
+        &format!("/api/v1/products/{}", "é".repeat(1024)),
+        Some(&token),
+        "",
+    );
+    let sent = JOURNAL_MAX_BYTES / JOURNAL_FIELD_MAX + 1_000;
+    for _ in 0..sent {
+        assert_eq!(core.handle(&long).status, 404);
+    }
+    let state = core.lock();
+    let entry = state.journal.back().expect("a line");
+    assert!(
+        entry.path.len() <= JOURNAL_FIELD_MAX,
+        "{}",
+        entry.path.len()
+    );
+    assert!(entry.path.ends_with(JOURNAL_CUT_MARKER));
+    assert!(entry.path.starts_with("/api/v1/products/é"));
+    assert!(state.journal.len() < sent, "the oldest lines went");
+    let held: usize = state
+        .journal
+        .iter()
+        .map(|e| e.path.len() + e.key_prefix.as_ref().map_or(0, String::len))
+        .sum();
+    assert!(held <= JOURNAL_MAX_BYTES, "{held}");
+}
