@@ -147,7 +147,16 @@ fn status_of(url: &str) -> u16 {
 /// without, they are discarded so that a long run never blocks on a full pipe.
 fn spawn(args: &[&str], log_level: Option<&str>) -> (std::process::Child, String, Vec<String>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"));
-    command.args(args).stdout(Stdio::piped());
+    command.args(args);
+    spawn_command(command, log_level)
+}
+
+/// [`spawn`], for a command already set up.
+fn spawn_command(
+    mut command: Command,
+    log_level: Option<&str>,
+) -> (std::process::Child, String, Vec<String>) {
+    command.stdout(Stdio::piped());
     match log_level {
         Some(level) => command.env("RUST_LOG", level).stderr(Stdio::piped()),
         None => command.stderr(Stdio::null()),
@@ -340,4 +349,212 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
     second.kill().unwrap();
     second.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A fresh directory for one test's files.
+fn scratch(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("paperlink-mock-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The seeded Test Read & Write token from the banner.
+fn test_token(lines: &[String]) -> String {
+    lines[3..]
+        .iter()
+        .map(|l| l.split_whitespace().last().unwrap().to_owned())
+        .find(|t| t.starts_with("pk_test_"))
+        .unwrap()
+}
+
+/// Creates a product (with `key` as its SKU, name and `Idempotency-Key`): the status and
+/// whether it was a replay.
+fn create(base: &str, token: &str, key: &str) -> (u16, bool) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let reply = reqwest::Client::new()
+                .post(format!("{base}/products"))
+                .bearer_auth(token)
+                .header("content-type", "application/json")
+                .header("idempotency-key", key)
+                .body(format!(
+                    r#"{{"name":"{key}","unitPrice":1.00,"currency":"EUR","sku":"{key}"}}"#
+                ))
+                .send()
+                .await
+                .unwrap();
+            let replayed = reply.headers().contains_key("idempotent-replayed");
+            (reply.status().as_u16(), replayed)
+        })
+}
+
+/// Every SKU in the Test catalog, archived included.
+fn all_skus(base: &str, token: &str) -> Vec<String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let mut skus = Vec::new();
+            let mut after = String::new();
+            loop {
+                let text = reqwest::Client::new()
+                    .get(format!("{base}/products?status=all&limit=100{after}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                let page: serde_json::Value = serde_json::from_str(&text).unwrap();
+                for p in page["data"]["data"].as_array().unwrap() {
+                    skus.push(p["sku"].as_str().unwrap().to_owned());
+                }
+                match page["data"]["nextCursor"].as_str() {
+                    Some(cursor) => after = format!("&after={cursor}"),
+                    None => break,
+                }
+            }
+            skus.sort();
+            skus
+        })
+}
+
+#[test]
+fn a_second_server_on_the_same_data_file_refuses_at_once_and_the_first_loses_nothing() {
+    let dir = scratch("second");
+    let data = dir.join("state.sqlite");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let (mut first, base, lines) = spawn(&["--port", "0", "--data", &data_arg], None);
+    let token = test_token(&lines);
+    assert_eq!(create(&base, &token, "BEFORE"), (201, false));
+
+    // The same port too, as in the report: the lock is taken before anything else.
+    let port = base.rsplit(':').next().unwrap().trim_end_matches("/api/v1");
+    let second = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+        .args(["--port", port, "--data", &data_arg])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        said.contains("in use by another paperlink-mock") && said.contains(&data_arg),
+        "{said}"
+    );
+
+    assert_eq!(create(&base, &token, "AFTER"), (201, false));
+    assert!(terminate(&mut first).success());
+    let (mut restarted, base, _) = spawn(&["--port", "0", "--data", &data_arg], None);
+    assert_eq!(all_skus(&base, &token), ["AFTER", "BEFORE"]);
+    assert!(terminate(&mut restarted).success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A file-size limit (`ulimit -f`, with SIGXFSZ ignored) makes the disk "full" for the
+/// server: writes fail with EFBIG, as they would with ENOSPC.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates_once() {
+    let dir = scratch("full");
+    let data = dir.join("state.sqlite");
+    let data_arg = data.to_str().unwrap().to_owned();
+    let mut command = Command::new("bash");
+    command.args([
+        "-c",
+        "trap '' XFSZ; ulimit -f 160; exec \"$0\" \"$@\"",
+        env!("CARGO_BIN_EXE_paperlink-mock"),
+        "--port",
+        "0",
+        "--no-rate-limit",
+        "--data",
+        &data_arg,
+    ]);
+    let (mut limited, base, lines) = spawn_command(command, None);
+    let token = test_token(&lines);
+    let mut acknowledged = Vec::new();
+    let refused = loop {
+        let key = format!("FULL-{:04}", acknowledged.len());
+        match create(&base, &token, &key) {
+            (201, false) => acknowledged.push(key),
+            (503, _) => break key,
+            other => panic!("{key}: {other:?}"),
+        }
+        assert!(acknowledged.len() < 5_000, "the file-size limit never bit");
+    };
+    assert!(!acknowledged.is_empty());
+    // No phantom: the refused product is not listed, and its SKU is not taken.
+    let listed = all_skus(&base, &token);
+    assert_eq!(listed, acknowledged, "only acknowledged writes are visible");
+    // Still full: the retry is refused again, not answered from a phantom record.
+    assert_eq!(create(&base, &token, &refused).0, 503);
+    first_kill(&mut limited);
+
+    let (mut restarted, base, _) = spawn(
+        &["--port", "0", "--no-rate-limit", "--data", &data_arg],
+        None,
+    );
+    assert_eq!(
+        all_skus(&base, &token),
+        acknowledged,
+        "nothing lost, nothing invented"
+    );
+    assert_eq!(
+        create(&base, &token, &refused),
+        (201, false),
+        "the retry creates the product"
+    );
+    assert_eq!(
+        create(&base, &token, &refused),
+        (201, true),
+        "and a second retry replays it"
+    );
+    let mut expected = acknowledged.clone();
+    expected.push(refused);
+    expected.sort();
+    assert_eq!(all_skus(&base, &token), expected, "created once");
+    assert!(terminate(&mut restarted).success());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn first_kill(child: &mut std::process::Child) {
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_network_wide_control_plane_needs_a_token_or_an_explicit_opt_in() {
+    let refused = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+        .args(["--host", "0.0.0.0", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("--admin-token"), "{said}");
+    assert!(said.contains("--unprotected-control-plane"), "{said}");
+    // The same with the opt-in starts (on loopback here: the test binds nothing wider).
+    let (mut child, _, _) = spawn(&["--port", "0", "--unprotected-control-plane"], None);
+    assert!(terminate(&mut child).success());
+    for args in [
+        &["--rate-window", "999999999999"][..],
+        &["--revocation-delay", "99999999999"],
+        &["--header-timeout", "0"],
+        &["--max-connections", "0"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("is not in"),
+            "{args:?}"
+        );
+    }
 }

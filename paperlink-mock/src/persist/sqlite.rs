@@ -32,25 +32,25 @@ pub(crate) const SCHEMA_VERSION: i32 = 1;
 /// The statements that bring a database from version `i` to `i + 1`, each run in one
 /// transaction with the version change.
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = ["
-    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT, WITHOUT ROWID;
     INSERT INTO meta (name, value) VALUES ('clock_advanced_ms', 0), ('starts', 0);
     CREATE TABLE keys (
         id TEXT PRIMARY KEY, team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE TABLE seed_keys (
         id TEXT PRIMARY KEY, team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE TABLE products (
         team TEXT NOT NULL, mode TEXT NOT NULL, id TEXT NOT NULL, sku TEXT,
         status TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (team, mode, id)
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE TABLE seed_products (
         team TEXT NOT NULL, mode TEXT NOT NULL, id TEXT NOT NULL, sku TEXT,
         status TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (team, mode, id)
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
     CREATE TABLE idempotency (
         scope TEXT PRIMARY KEY, expires_ms INTEGER NOT NULL, record TEXT NOT NULL
-    ) STRICT;
+    ) STRICT, WITHOUT ROWID;
 "];
 
 /// The first bytes of every SQLite database.
