@@ -55,6 +55,7 @@ pub(crate) struct Inner {
     pub(crate) key_hint: String,
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
+    pub(crate) max_response_bytes: u64,
     pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
 }
 
@@ -212,8 +213,23 @@ impl Client {
         if let Some(key) = idempotency_key {
             request = request.header("idempotency-key", key.clone());
         }
-        let response = request.send().await.map_err(transport)?;
+        let mut response = request.send().await.map_err(transport)?;
         let status = response.status();
+        if status.is_redirection() || !same_origin(response.url(), &inner.base_url) {
+            // Nothing from another origin is taken as the API's answer.
+            return Err(Error::Redirected {
+                status: status.as_u16(),
+                location: response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        (!same_origin(response.url(), &inner.base_url))
+                            .then(|| response.url().origin().ascii_serialization())
+                    }),
+            });
+        }
         let headers = response.headers();
         let request_id = headers
             .get("x-request-id")
@@ -234,7 +250,25 @@ impl Client {
                 *last = Some(limit);
             }
         }
-        let body = response.bytes().await.map_err(transport)?;
+        let limit = inner.max_response_bytes;
+        let too_large = |request_id: Option<String>| Error::ResponseTooLarge {
+            limit,
+            status: status.as_u16(),
+            request_id,
+        };
+        if response
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
+            return Err(too_large(request_id));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if (body.len() + chunk.len()) as u64 > limit {
+                return Err(too_large(request_id));
+            }
+            body.extend_from_slice(&chunk);
+        }
         let meta = Meta {
             status: status.as_u16(),
             request_id,
@@ -261,6 +295,13 @@ impl Client {
             Err(source) => Err(meta.decode_error(&body, source)),
         }
     }
+}
+
+/// Whether two URLs have the same scheme, host and port.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
 }
 
 fn transport(error: reqwest::Error) -> Error {

@@ -17,6 +17,10 @@ pub const DEFAULT_BASE_URL: &str = "https://app.paperlink.online/api/v1";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long connecting may take.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest response body read by default (16 MiB; a page of 100 products is about 50 KB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The range [`ClientBuilder::max_response_bytes`] accepts: 1 KiB to 1 GiB.
+pub const MAX_RESPONSE_BYTES_RANGE: std::ops::RangeInclusive<u64> = 1024..=1024 * 1024 * 1024;
 /// The environment variable [`Client::from_env`] reads the key from.
 pub const ENV_API_KEY: &str = "PAPERLINK_API_KEY";
 /// The environment variable [`Client::from_env`] reads an optional base URL from.
@@ -48,6 +52,7 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     app_name: Option<String>,
     http: Option<reqwest::Client>,
+    max_response_bytes: u64,
     deferred: Option<Error>,
 }
 
@@ -61,6 +66,7 @@ impl Default for ClientBuilder {
             retry: RetryConfig::default(),
             app_name: None,
             http: None,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             deferred: None,
         }
     }
@@ -147,8 +153,29 @@ impl ClientBuilder {
         self
     }
 
+    /// The largest response body the client reads (default [`DEFAULT_MAX_RESPONSE_BYTES`];
+    /// from 1 KiB to 1 GiB). A larger body is not read on: the call fails with
+    /// [`Error::ResponseTooLarge`](crate::Error::ResponseTooLarge), whether the server
+    /// announces its length or streams it.
+    pub fn max_response_bytes(mut self, limit: u64) -> Self {
+        if MAX_RESPONSE_BYTES_RANGE.contains(&limit) {
+            self.max_response_bytes = limit;
+        } else if self.deferred.is_none() {
+            self.deferred = Some(Error::Config(ConfigError::new(format!(
+                "max_response_bytes must be from {} to {} bytes",
+                MAX_RESPONSE_BYTES_RANGE.start(),
+                MAX_RESPONSE_BYTES_RANGE.end()
+            ))));
+        }
+        self
+    }
+
     /// Use this `reqwest::Client` (for proxies, custom TLS, connection pools shared with the
-    /// rest of your service). Timeouts per attempt are still applied per request.
+    /// rest of your service). Timeouts per attempt are still applied per request. The
+    /// client's own redirect policy then applies; a response that ends at another origin
+    /// than the base URL's is refused with [`Error::Redirected`](crate::Error::Redirected).
+    /// The SDK's own client follows no redirect: the API never redirects, and following one
+    /// could send a write's body and `Idempotency-Key` elsewhere.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -178,6 +205,7 @@ impl ClientBuilder {
                 install_crypto_provider();
                 reqwest::Client::builder()
                     .connect_timeout(self.connect_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
                     .build()
                     .map_err(|e| ConfigError::with_source("could not build the HTTP client", e))?
             }
@@ -191,6 +219,7 @@ impl ClientBuilder {
             key_hint: key.hint().to_owned(),
             timeout: self.timeout,
             retry: self.retry,
+            max_response_bytes: self.max_response_bytes,
             last_rate_limit: Default::default(),
         }))
     }
@@ -206,6 +235,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("app_name", &self.app_name)
             .field("custom_http_client", &self.http.is_some())
+            .field("max_response_bytes", &self.max_response_bytes)
             .field("deferred_error", &self.deferred)
             .finish()
     }

@@ -74,6 +74,37 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The response body was larger than
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes); it
+    /// was not read on. The request reached the server, and may have been applied.
+    #[error("response body larger than {limit} bytes (status {status})")]
+    ResponseTooLarge {
+        /// The limit in force.
+        limit: u64,
+        /// The HTTP status of the response.
+        status: u16,
+        /// The `X-Request-Id` of the response, if any.
+        request_id: Option<String>,
+    },
+    /// The answer was a redirect, or came from another origin than the base URL's: the SDK
+    /// does not follow it and does not take it as the API's answer (the API never
+    /// redirects). The request reached a server; a write may or may not have been applied.
+    #[error("redirected (status {status}); the SDK does not follow redirects")]
+    Redirected {
+        /// The HTTP status of the response.
+        status: u16,
+        /// Where it pointed (its `Location`, or the origin that answered).
+        location: Option<String>,
+    },
+    /// A stream got this many pages in a row with no item but another cursor each time; it
+    /// stops instead of asking forever. The requests reached the server.
+    #[error("{pages} empty pages in a row; stopping the stream")]
+    EmptyPages {
+        /// How many empty pages came in a row.
+        pages: u32,
+        /// The last cursor the server sent.
+        cursor: String,
+    },
     /// The server sent a cursor it had already sent in this stream; the stream stops instead
     /// of looping forever.
     #[error("pagination cursor repeated; stopping to avoid a loop")]
@@ -87,7 +118,9 @@ impl Error {
     /// The HTTP status, when the server answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Decode { status, .. } => Some(*status),
+            Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. }
+            | Error::Redirected { status, .. } => Some(*status),
             other => other.api_error().map(ApiError::status),
         }
     }
@@ -111,7 +144,9 @@ impl Error {
     /// The server's `X-Request-Id`, to quote when reporting a problem.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Decode { request_id, .. } => request_id.as_deref(),
+            Error::Decode { request_id, .. } | Error::ResponseTooLarge { request_id, .. } => {
+                request_id.as_deref()
+            }
             other => other.api_error().and_then(ApiError::request_id),
         }
     }

@@ -93,11 +93,11 @@ pub use api::{ProductsApi, ProductsRead};
 pub use auth::{ApiKey, KeyError, Mode};
 pub use client::{Client, ReadOnlyClient};
 pub use config::{
-    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, ENV_API_KEY,
-    ENV_BASE_URL,
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,
 };
 pub use error::{ApiError, ConfigError, Error, FieldError, Result};
-pub use pagination::Page;
+pub use pagination::{MAX_EMPTY_PAGES, Page};
 pub use products::{
     CreateProduct, ListProducts, Patch, Product, ProductStatus, Products, StatusFilter,
     UpdateProduct, WriteOptions,

@@ -83,6 +83,10 @@ impl<T> IntoIterator for Page<T> {
     }
 }
 
+/// Empty pages in a row (each with another cursor) after which a stream stops with
+/// [`Error::EmptyPages`].
+pub const MAX_EMPTY_PAGES: u32 = 10;
+
 /// Follows cursors lazily: a page is fetched only when the stream needs its first item.
 pub(crate) fn stream<T, F, Fut>(
     params: ListProducts,
@@ -97,12 +101,19 @@ where
     if let Some(first) = params.after_cursor() {
         seen.insert(first.to_owned());
     }
-    let state = (Some(params), fetch, seen);
-    stream::try_unfold(state, |(params, fetch, mut seen)| async move {
+    let state = (Some(params), fetch, seen, 0u32);
+    stream::try_unfold(state, |(params, fetch, mut seen, empty)| async move {
         let Some(mut params) = params else {
             return Ok(None);
         };
         let page = fetch(params.clone()).await?;
+        let empty = if page.items.is_empty() { empty + 1 } else { 0 };
+        if let Some(cursor) = page.next().filter(|_| empty >= MAX_EMPTY_PAGES) {
+            return Err(Error::EmptyPages {
+                pages: empty,
+                cursor: cursor.to_owned(),
+            });
+        }
         let next = match page.next() {
             Some(cursor) if !seen.insert(cursor.to_owned()) => {
                 return Err(Error::CursorLoop {
@@ -115,7 +126,7 @@ where
             }
             None => None,
         };
-        Ok(Some((page.items, (next, fetch, seen))))
+        Ok(Some((page.items, (next, fetch, seen, empty))))
     })
     .map_ok(|items| stream::iter(items.into_iter().map(Ok)))
     .try_flatten()
@@ -184,5 +195,27 @@ mod tests {
         assert!(matches!(items.last(), Some(Err(Error::CursorLoop { cursor })) if cursor == "c1"));
         // The looping page's items are not yielded: they would be repeats.
         assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 2);
+    }
+
+    #[tokio::test]
+    async fn empty_pages_with_new_cursors_end_the_stream_with_an_error() {
+        let mut pages = vec![Page::new(vec![1], Some("c0".into()))];
+        pages.extend((1..=100).map(|i| Page::new(Vec::new(), Some(format!("c{i}")))));
+        let (items, asked) = collect(pages).await;
+        assert_eq!(asked.len(), 1 + MAX_EMPTY_PAGES as usize);
+        assert!(matches!(
+            items.last(),
+            Some(Err(Error::EmptyPages { pages, .. })) if *pages == MAX_EMPTY_PAGES
+        ));
+        assert_eq!(items.iter().filter(|i| i.is_ok()).count(), 1);
+        // Fewer empty pages than the bound, then items: the stream goes on.
+        let mut pages = vec![Page::new(Vec::new(), Some("e1".into()))];
+        pages.extend((2..MAX_EMPTY_PAGES).map(|i| Page::new(Vec::new(), Some(format!("e{i}")))));
+        pages.push(Page::new(vec![7], None));
+        let (items, _) = collect(pages).await;
+        assert_eq!(
+            items.into_iter().filter_map(Result::ok).collect::<Vec<_>>(),
+            [7]
+        );
     }
 }

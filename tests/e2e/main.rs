@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod helpers;
+mod hostile;
 mod in_process;
 mod load;
 mod mock_rules;
