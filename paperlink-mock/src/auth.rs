@@ -240,6 +240,7 @@ impl Keyring {
 
     /// Keeps the later `lastUsedAt` of each key `old` also has (a state read back from the
     /// data file, which does not keep the times of reads).
+    #[cfg(feature = "durable")]
     pub(crate) fn keep_last_used(&mut self, old: &Keyring) {
         for (id, record) in &mut self.keys {
             let before = old.keys.get(id).and_then(|r| r.info.last_used_at);
@@ -263,6 +264,7 @@ impl Keyring {
     }
 
     /// Every stored key, in no particular order.
+    #[cfg(feature = "durable")]
     pub(crate) fn records(&self) -> impl Iterator<Item = &KeyRecord> {
         self.keys.values()
     }

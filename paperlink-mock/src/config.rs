@@ -217,7 +217,9 @@ pub struct PaperlinkMockBuilder {
     pub(crate) admin_token: Option<SecretString>,
     pub(crate) default_type: String,
     pub(crate) default_unit: String,
+    #[cfg(feature = "durable")]
     pub(crate) data_file: Option<std::path::PathBuf>,
+    #[cfg(feature = "durable")]
     pub(crate) import_jsonl: Option<std::path::PathBuf>,
 }
 
@@ -234,7 +236,9 @@ impl Default for PaperlinkMockBuilder {
             admin_token: None,
             default_type: "SERVICES".to_owned(),
             default_unit: "unit".to_owned(),
+            #[cfg(feature = "durable")]
             data_file: None,
+            #[cfg(feature = "durable")]
             import_jsonl: None,
         }
     }

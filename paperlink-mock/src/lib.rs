@@ -8,8 +8,10 @@
 //!   state, own port; a start takes a pooled server in under a microsecond, and the state is
 //!   built on first use), and keeps wiremock's priorities, mounts and `received_requests()` on
 //!   top of the real behaviour.
-//! * the `paperlink-mock` binary (default `server` feature): a lean axum server for a shared
-//!   sandbox, with the same behaviour and a control plane under `/__admin`.
+//! * the `paperlink-mock` binary (default `server` feature): a lean hyper server for a shared
+//!   sandbox, with the same behaviour, a control plane under `/__admin`, limits for slow and
+//!   silent clients ([`standalone::Limits`]), and durable state in SQLite
+//!   ([`PaperlinkMockBuilder::data_file`], the `durable` feature).
 //!
 //! # Start, and use the seeded keys
 //!
@@ -149,7 +151,8 @@
 //! | Revocation | immediate by default, or after a configured delay of mock time; revoked keys listed with `revokedAt`/`revokedBy` for 90 days of mock time |
 //! | Request id | `X-Request-Id` (a UUID) on every response |
 //! | `openapi.json` | served without auth |
-//! | Clock | in-process: frozen at first use (`start()`) or at start (`builder()`), moved with `advance_clock`; standalone: real time plus advances |
+//! | A write the data file refuses (`--data`) | 503 `storage_unavailable`; the change is undone before the answer goes out, so it is never visible afterwards |
+//! | Clock | in-process: frozen at first use (`start()`) or at start (`builder()`), moved with `advance_clock`; standalone: real time plus advances; never past [`CLOCK_END`] (9000-01-01; a later advance is a 400, and `advance_clock` stops there) |
 //!
 //! Key management is in Paperlink's dashboard, not its API, so the mock exposes it through its
 //! own control plane (the methods of [`PaperlinkMock`], and `/__admin` over HTTP), never under

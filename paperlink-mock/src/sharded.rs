@@ -82,6 +82,7 @@ impl<K: Hash + Eq, V> ShardedMap<K, V> {
         self.shards = Vec::new();
     }
 
+    #[cfg(any(test, feature = "durable"))]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
         self.shards.iter().flat_map(|shard| shard.iter())
     }

@@ -110,6 +110,7 @@ impl Clock {
     }
 
     /// Sets how far the clock has been moved by hand (a restored state).
+    #[cfg(feature = "durable")]
     pub(crate) fn set_advanced(&mut self, advanced: Duration) {
         self.advanced = Duration::ZERO;
         self.advance(advanced);
@@ -569,6 +570,7 @@ impl State {
 
     /// Corrects the status a request was journaled with (its answer changed after the
     /// state's lock was released).
+    #[cfg(feature = "durable")]
     pub(crate) fn journal_status(&mut self, request_id: Uuid, status: u16) {
         if let Some(entry) = self
             .journal

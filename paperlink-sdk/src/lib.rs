@@ -9,7 +9,11 @@
 //! * Connection errors, timeouts, `429` and `502`/`503`/`504` (and `500` on reads) are retried
 //!   with backoff and `Retry-After`; writes carry an `Idempotency-Key`, the same on every
 //!   attempt, so a retry never creates a duplicate.
-//! * Lists come as a [`Page`] or as a lazy `Stream` that follows cursors.
+//! * Lists come as a [`Page`] or as a lazy `Stream` that follows cursors (and stops on a
+//!   repeated cursor or after [`MAX_EMPTY_PAGES`] empty pages in a row).
+//! * A hostile or broken server cannot exhaust the client: response bodies are capped
+//!   ([`ClientBuilder::max_response_bytes`], default [`DEFAULT_MAX_RESPONSE_BYTES`]), and no
+//!   redirect is followed ([`Error::Redirected`]), so a write never leaves for another host.
 //!
 //! # Quickstart
 //!
