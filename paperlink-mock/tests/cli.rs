@@ -558,3 +558,38 @@ fn a_network_wide_control_plane_needs_a_token_or_an_explicit_opt_in() {
         );
     }
 }
+
+#[test]
+fn sigterm_stops_the_server_by_its_deadline_while_clients_hold_half_sent_requests() {
+    use std::io::Write;
+
+    let (mut child, base, _) = spawn(
+        &[
+            "--port",
+            "0",
+            "--header-timeout",
+            "3600",
+            "--body-timeout",
+            "3600",
+            "--shutdown-timeout",
+            "1",
+        ],
+        None,
+    );
+    let addr = base
+        .trim_start_matches("http://")
+        .trim_end_matches("/api/v1")
+        .to_owned();
+    let mut half = std::net::TcpStream::connect(&addr).unwrap();
+    half.write_all(b"GET /api/v1/openapi.json HTTP/1.1\r\nhos")
+        .unwrap();
+    let mut chunked = std::net::TcpStream::connect(&addr).unwrap();
+    chunked
+        .write_all(b"POST /api/v1/products HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n")
+        .unwrap();
+    // Both connections are the server's before it is told to stop.
+    assert_eq!(status_of(&format!("{base}/openapi.json")), 200);
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status:?}");
+    drop((half, chunked));
+}

@@ -142,6 +142,27 @@ fn a_restart_resumes_keys_products_idempotency_and_the_clock() {
         None,
     ));
     assert_eq!(advanced.status, 200);
+    // Any SQLite tool can read the state, read-only, while the mock runs.
+    {
+        let reader = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("a reader");
+        let (sku, name): (String, String) = reader
+            .query_row(
+                "SELECT sku, json_extract(record, '$.name') FROM products",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("the product");
+        assert_eq!((sku.as_str(), name.as_str()), ("K-1", "Kept"));
+    }
+    assert_eq!(
+        create(&core, &token, "K-2", None).status,
+        201,
+        "and it goes on"
+    );
     drop(core);
 
     let (db, wal) = file_bytes(&path);
