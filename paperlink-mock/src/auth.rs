@@ -11,8 +11,8 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::model::millis;
 use crate::state::later;
-use crate::wire::millis;
 
 /// How long a revoked key stays in the key list (90 days), per the product's docs.
 pub const REVOKED_KEY_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -113,7 +113,7 @@ impl From<&KeyInfo> for Caller {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct KeyRecord {
     pub(crate) info: KeyInfo,
-    #[serde(with = "crate::stored::digest")]
+    #[serde(with = "crate::model::stored::digest")]
     pub(crate) hash: [u8; 32],
 }
 

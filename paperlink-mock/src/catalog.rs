@@ -9,9 +9,9 @@ use std::ops::Bound;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::model::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
 use crate::sharded::ShardedMap;
 use crate::state::{draw_unused, random_uuid};
-use crate::wire::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
 
 /// Newest first, ties broken by id descending.
 type SortKey = (Reverse<i128>, Reverse<Uuid>);
@@ -295,7 +295,7 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Number, create_input, product_input};
+    use crate::model::{Number, create_input, product_input};
 
     fn input(name: &str, sku: Option<&str>) -> NewProduct {
         let sku = sku.map(|s| format!(r#","sku":"{s}""#)).unwrap_or_default();

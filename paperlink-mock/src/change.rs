@@ -2,8 +2,8 @@
 //! made so that the data file can write them as one transaction.
 
 use crate::auth::{KeyMode, KeyRecord};
+use crate::model::ProductRecord;
 use crate::state::{IdempotencyScope, IdempotentResponse};
-use crate::wire::ProductRecord;
 
 /// One durable change. Without the `durable` feature nothing reads them: no data file is
 /// ever attached, so none is ever noted.

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::core::MockCore;
+use crate::model::{FieldError, Number, ProductStatus, millis};
 use crate::state::{CLOCK_END, Clock, MAX_PERIOD, RateLimitPolicy, Settings, State};
-use crate::wire::{FieldError, Number, ProductStatus, millis};
 
 /// The team the four seeded keys belong to.
 pub const DEFAULT_TEAM: &str = "default";

@@ -11,8 +11,8 @@ use crate::auth::{KeyInfo, KeyMode, KeySpec, generate_token, hash_token};
 use crate::catalog::CatalogError;
 use crate::change::Change;
 use crate::config::{MockError, SeedProduct};
+use crate::model::{ProductRecord, ProductStatus, create_input};
 use crate::state::{State, catalog_of, draw_unused, random_uuid};
-use crate::wire::{ProductRecord, ProductStatus, create_input};
 
 impl State {
     /// Creates a key, as the dashboard does: the token is returned here, once, as a secret;

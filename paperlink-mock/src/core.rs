@@ -17,13 +17,13 @@ use time::OffsetDateTime;
 
 use crate::auth::{AuthFailure, Caller, KeyScope, bearer, hash_token};
 use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
+use crate::model::{FieldError, error_body};
 #[cfg(feature = "durable")]
 use crate::persist::{Store, Ticket};
 use crate::routes;
 use crate::state::{
     FaultKind, IDEMPOTENCY_RETENTION, IdempotentResponse, JournalEntry, RateStatus, State,
 };
-use crate::wire::{FieldError, error_body};
 
 /// The API routes the mock serves, relative to `/api/v1`, with their methods.
 pub const API_ROUTES: &[(&str, &[&str])] = &[
@@ -49,7 +49,7 @@ pub struct MockRequest {
     pub query: Option<String>,
     /// The headers.
     pub headers: HeaderMap,
-    /// The body (at most [`MAX_BODY`](crate::wire::MAX_BODY) + 1 bytes are needed).
+    /// The body (at most [`MAX_BODY`](crate::model::MAX_BODY) + 1 bytes are needed).
     pub body: Vec<u8>,
     /// The front door stopped reading a body larger than the limit.
     pub oversized: bool,
@@ -629,7 +629,7 @@ fn authorized(
 
 /// Checks a write's body framing: size and content type.
 pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
-    if request.oversized || request.body.len() > crate::wire::MAX_BODY {
+    if request.oversized || request.body.len() > crate::model::MAX_BODY {
         return Some(MockResponse::error(
             413,
             "payload_too_large",

@@ -10,10 +10,10 @@ use crate::PaperlinkMock;
 use crate::auth::{KeyMode, KeyScope};
 use crate::config::{MockError, find_seeded};
 use crate::core::{MockCore, MockRequest, MockResponse};
+use crate::model::MAX_BODY;
 use crate::state::{
     CLOCK_END, JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RateLimitPolicy,
 };
-use crate::wire::MAX_BODY;
 
 fn core() -> (MockCore, String) {
     let (core, seeded) = MockCore::from_builder(&PaperlinkMock::builder().seed(1)).expect("core");

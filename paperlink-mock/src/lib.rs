@@ -173,8 +173,8 @@ mod sharded;
 #[cfg(feature = "server")]
 pub mod standalone;
 mod state;
-mod stored;
-mod wire;
+
+mod model;
 
 pub use auth::{KeyInfo, KeyMode, KeyScope, REVOKED_KEY_RETENTION};
 pub use config::{
@@ -182,10 +182,13 @@ pub use config::{
     SeededKey, parse_seed_file,
 };
 pub use core::{API_PREFIX, API_ROUTES, MockCore, MockRequest, MockResponse};
+pub use model::{
+    FieldError, MAX_BODY, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, Number, ProductRecord,
+    ProductStatus,
+};
 pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use server::{CORE_PRIORITY, PaperlinkMock};
 pub use state::{
     CLOCK_END, Fault, FaultKind, IDEMPOTENCY_RETENTION, JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX,
     JOURNAL_MAX_BYTES, MAX_PERIOD, RateLimitPolicy, RequestRecord,
 };
-pub use wire::{FieldError, MAX_BODY, Number, ProductRecord, ProductStatus};

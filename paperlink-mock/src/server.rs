@@ -14,8 +14,8 @@ use crate::config::{
     DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct, SeededKey, find_seeded,
 };
 use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::model::ProductRecord;
 use crate::state::{Fault, JournalEntry, RequestRecord, State};
-use crate::wire::ProductRecord;
 
 /// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
 pub const CORE_PRIORITY: u8 = u8::MAX;

@@ -40,7 +40,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
 use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
-use crate::wire::MAX_BODY;
+use crate::model::MAX_BODY;
 
 /// How the server protects itself from slow, silent or too many clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

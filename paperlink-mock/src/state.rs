@@ -14,8 +14,8 @@ use uuid::Uuid;
 use crate::auth::{KeyMode, Keyring};
 use crate::catalog::Catalog;
 use crate::change::Change;
+use crate::model::millis;
 use crate::sharded::ShardedMap;
-use crate::wire::millis;
 
 /// How long idempotency records are kept (24 hours of mock time).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -314,12 +314,12 @@ impl Fault {
 /// A stored write response for idempotent replay.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct IdempotentResponse {
-    #[serde(with = "crate::stored::digest")]
+    #[serde(with = "crate::model::stored::digest")]
     pub(crate) fingerprint: [u8; 32],
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
     /// The response body, shared with the response that was sent; stored as text.
-    #[serde(with = "crate::stored::body")]
+    #[serde(with = "crate::model::stored::body")]
     pub(crate) body: Bytes,
     #[serde(with = "millis")]
     pub(crate) expires: OffsetDateTime,
@@ -756,8 +756,8 @@ mod tests {
         let mut catalogs = Catalogs::default();
         let id = Uuid::from_u128(9);
         let product = crate::config::SeedProduct::new("p", rust_decimal::Decimal::ONE, "USD");
-        let new =
-            crate::wire::create_input(&serde_json::to_vec(&product).expect("json")).expect("valid");
+        let new = crate::model::create_input(&serde_json::to_vec(&product).expect("json"))
+            .expect("valid");
         catalog_of(&mut catalogs, "team", KeyMode::Test)
             .create(id, new, OffsetDateTime::UNIX_EPOCH, ("SERVICES", "unit"))
             .expect("created");

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::auth::{KeyMode, KeyRecord, Keyring};
 use crate::config::MockError;
+use crate::model::ProductRecord;
 use crate::state::{Catalogs, IdempotencyScope, IdempotentResponse, State, catalog_of};
-use crate::wire::ProductRecord;
 
 use super::sqlite::problem;
 
@@ -30,7 +30,7 @@ enum Line {
     Snapshot {
         keys: Vec<KeyRecord>,
         products: Vec<Placed>,
-        #[serde(deserialize_with = "crate::stored::digest::pairs::deserialize")]
+        #[serde(deserialize_with = "crate::model::stored::digest::pairs::deserialize")]
         idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
         advanced_ms: u64,
     },
@@ -41,7 +41,7 @@ enum Line {
         product: ProductRecord,
     },
     Idempotency {
-        #[serde(with = "crate::stored::digest")]
+        #[serde(with = "crate::model::stored::digest")]
         scope: IdempotencyScope,
         response: IdempotentResponse,
     },

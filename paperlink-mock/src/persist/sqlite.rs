@@ -20,8 +20,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use crate::auth::{KeyMode, KeyRecord, Keyring};
 use crate::change::Change;
 use crate::config::MockError;
+use crate::model::{ProductRecord, ProductStatus};
 use crate::state::{Catalogs, IdempotencyScope, IdempotentResponse, State, catalog_of};
-use crate::wire::{ProductRecord, ProductStatus};
 
 /// `PRAGMA application_id`: "PLMK".
 pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;
@@ -300,7 +300,7 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
             .map_err(|e| damaged("idempotency", Box::new(e)))?;
         for row in rows {
             let (scope, record) = row.map_err(|e| damaged("idempotency", Box::new(e)))?;
-            let scope = crate::stored::digest::from_hex(&scope)
+            let scope = crate::model::stored::digest::from_hex(&scope)
                 .ok_or_else(|| damaged("idempotency", "a scope is not 64 hex digits".into()))?;
             let response: IdempotentResponse =
                 serde_json::from_str(&record).map_err(|e| damaged("idempotency", Box::new(e)))?;
@@ -423,7 +423,7 @@ fn put_idempotency(
         "INSERT OR REPLACE INTO idempotency (scope, expires_ms, record) VALUES (?1, ?2, ?3)",
     )?
     .execute(params![
-        crate::stored::digest::to_hex(scope),
+        crate::model::stored::digest::to_hex(scope),
         millis_of(response.expires),
         to_json(response)?
     ])?;

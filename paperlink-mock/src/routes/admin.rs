@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::config::{DEFAULT_TEAM, MockError, SeedProduct};
 use crate::core::{MockRequest, MockResponse};
+use crate::model::{FieldError, data_body, millis};
 use crate::state::{Fault, JournalEntry, State};
-use crate::wire::{FieldError, data_body, millis};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,7 +53,7 @@ struct Now {
 }
 
 fn body<T: DeserializeOwned>(request: &MockRequest) -> Result<T, MockResponse> {
-    if request.oversized || request.body.len() > crate::wire::MAX_BODY {
+    if request.oversized || request.body.len() > crate::model::MAX_BODY {
         return Err(MockResponse::error(
             413,
             "payload_too_large",
@@ -120,7 +120,7 @@ pub(crate) fn handle(
                         format!(
                             "must be a number from 0 to {} (the clock stops at {})",
                             room.as_secs(),
-                            crate::wire::millis::format(crate::state::CLOCK_END)
+                            crate::model::millis::format(crate::state::CLOCK_END)
                         ),
                     )])
                 })?;

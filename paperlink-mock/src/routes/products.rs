@@ -8,8 +8,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::catalog::{Catalog, CatalogError, Filter, Stored};
 use crate::core::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
+use crate::model::{self, FieldError, data_body_json};
 use crate::state::{Settings, State, catalog_of};
-use crate::wire::{self, FieldError, data_body_json};
 
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -18,8 +18,8 @@ pub const MAX_LIMIT: usize = 100;
 
 /// A create or update body, checked (size, content type, fields) before the state is locked.
 pub(crate) enum Write {
-    New(wire::NewProduct),
-    Update(wire::ProductInput),
+    New(model::NewProduct),
+    Update(model::ProductInput),
 }
 
 /// Checks the body of `POST /products` or `PATCH /products/{id}` (`None` for other requests),
@@ -27,7 +27,7 @@ pub(crate) enum Write {
 pub(crate) fn check_write<'a>(
     request: &'a MockRequest,
     route: &Route<'_>,
-) -> Option<(Result<Write, MockResponse>, Option<wire::Object<'a>>)> {
+) -> Option<(Result<Write, MockResponse>, Option<model::Object<'a>>)> {
     let create = match (route, &request.method) {
         (Route::Products, &Method::POST) => true,
         (Route::Product(_), &Method::PATCH) => false,
@@ -36,14 +36,14 @@ pub(crate) fn check_write<'a>(
     if let Some(problem) = json_body_problem(request) {
         return Some((Err(problem), None));
     }
-    let object = match wire::parse_object(&request.body) {
+    let object = match model::parse_object(&request.body) {
         Ok(object) => object,
         Err(error) => return Some((Err(MockResponse::invalid(vec![error])), None)),
     };
-    let checked = wire::product_fields(&object, create)
+    let checked = model::product_fields(&object, create)
         .and_then(|input| {
             if create {
-                wire::new_product(input).map(Write::New)
+                model::new_product(input).map(Write::New)
             } else {
                 Ok(Write::Update(input))
             }
@@ -166,7 +166,7 @@ fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
     let catalog = state.catalog(&key.team, key.mode);
     let cursor = match after.as_deref() {
         None => None,
-        Some(text) => match wire::uuid(text).filter(|id| catalog.contains(id)) {
+        Some(text) => match model::uuid(text).filter(|id| catalog.contains(id)) {
             Some(id) => Some(id),
             None => {
                 errors.push(FieldError::new("after", "is not a cursor from this list"));
@@ -221,7 +221,7 @@ fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
 
 fn get(state: &mut State, key: &Caller, id: &str) -> MockResponse {
     let catalog = state.catalog(&key.team, key.mode);
-    match wire::uuid(id).and_then(|id| catalog.json(&id)) {
+    match model::uuid(id).and_then(|id| catalog.json(&id)) {
         Some(product) => MockResponse::json(200, data_body_json(product)),
         None => not_found(),
     }
@@ -230,7 +230,7 @@ fn get(state: &mut State, key: &Caller, id: &str) -> MockResponse {
 fn create(
     state: &mut State,
     key: &Caller,
-    new: wire::NewProduct,
+    new: model::NewProduct,
     now: OffsetDateTime,
 ) -> MockResponse {
     let mut id = Uuid::nil();
@@ -252,10 +252,10 @@ fn update(
     state: &mut State,
     key: &Caller,
     id: &str,
-    input: wire::ProductInput,
+    input: model::ProductInput,
     now: OffsetDateTime,
 ) -> MockResponse {
-    let Some(id) = wire::uuid(id) else {
+    let Some(id) = model::uuid(id) else {
         return not_found();
     };
     written(state, key, 200, |catalog, _, _| {
@@ -264,7 +264,7 @@ fn update(
 }
 
 fn delete(state: &mut State, key: &Caller, id: &str, now: OffsetDateTime) -> MockResponse {
-    let Some(id) = wire::uuid(id) else {
+    let Some(id) = model::uuid(id) else {
         return not_found();
     };
     written(state, key, 200, |catalog, _, _| catalog.archive(&id, now))
