@@ -325,6 +325,7 @@ impl Drop for Store {
 /// The writer thread: commits every batch waiting, in one transaction, until the store
 /// closes (then it finishes what is queued).
 fn write_loop(shared: &Shared, mut conn: Connection, path: &Path) {
+    let mut rowids = read_rowids(&conn, path);
     loop {
         let (batches, poisoned) = {
             let mut queue = lock(&shared.queue);
@@ -344,9 +345,11 @@ fn write_loop(shared: &Shared, mut conn: Connection, path: &Path) {
             )
         };
         let committed = !poisoned
-            && match commit(shared, &mut conn, &batches) {
+            && match commit(shared, &mut conn, &batches, &mut rowids) {
                 Ok(()) => true,
                 Err(error) => {
+                    // The rolled-back rows were never written: read the rowids again.
+                    rowids = read_rowids(&conn, path);
                     tracing::error!(
                         path = %path.display(),
                         %error,
@@ -363,10 +366,21 @@ fn write_loop(shared: &Shared, mut conn: Connection, path: &Path) {
     }
 }
 
+/// The products' rowids, or none if they cannot be read (then every write is refused, since
+/// an unknown product would get a second row).
+fn read_rowids(conn: &Connection, path: &Path) -> Option<sqlite::Rowids> {
+    sqlite::Rowids::read(conn)
+        .inspect_err(|error| {
+            tracing::error!(path = %path.display(), %error, "could not read the products' rows");
+        })
+        .ok()
+}
+
 fn commit(
     shared: &Shared,
     conn: &mut Connection,
     batches: &[Batch],
+    rowids: &mut Option<sqlite::Rowids>,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if batches.iter().all(|b| b.changes.is_empty()) {
         // Only waits for what came before, which is committed already.
@@ -378,10 +392,13 @@ fn commit(
     }
     #[cfg(not(test))]
     let _ = shared;
+    let Some(known) = rowids.as_mut() else {
+        return Err("the products' rows could not be read".into());
+    };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for batch in batches {
         for change in &batch.changes {
-            sqlite::apply(&tx, change)?;
+            sqlite::apply(&tx, change, known)?;
         }
     }
     tx.commit()?;
