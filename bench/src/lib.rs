@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use paperlink_mock::engine::{MockCore, MockRequest};
 use paperlink_mock::standalone::Server;
-use paperlink_mock::{
-    Fault, FaultKind, KeyMode, KeyScope, MockCore, MockRequest, PaperlinkMockBuilder,
-};
+use paperlink_mock::{Fault, FaultKind, KeyMode, KeyScope, PaperlinkMockBuilder};
 use paperlink_sdk::{
     ApiKey, Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig, StatusFilter,
     WriteOptions,

@@ -7,7 +7,8 @@ use std::sync::OnceLock;
 
 use http::{HeaderValue, Method};
 use libfuzzer_sys::fuzz_target;
-use paperlink_mock::{KeyMode, KeyScope, MockCore, MockRequest, PaperlinkMock};
+use paperlink_mock::engine::{MockCore, MockRequest};
+use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 
 struct Fixture {
     core: MockCore,

@@ -2,7 +2,7 @@
 //! for integrators who test offline and still want to catch real mistakes: wrong keys, wrong
 //! scopes, revoked keys, bad payloads, pagination bugs, retry bugs.
 //!
-//! One request-handling core ([`MockCore`]) sits behind two front doors:
+//! One request-handling core ([`engine::MockCore`]) sits behind two front doors:
 //!
 //! * [`PaperlinkMock`]: in-process, on a [`wiremock`] server. Each test starts its own (own
 //!   state, own port; a start takes a pooled server in under a microsecond, and the state is
@@ -133,62 +133,40 @@
 //!
 //! # The choices the mock makes where Paperlink's docs are silent
 //!
-//! | Question | The mock's answer |
-//! |---|---|
-//! | Token format | `pk_live_`/`pk_test_` + 32 random alphanumerics; only a SHA-256 hash is stored, compared in constant time |
-//! | 401 body | `{"error":{"code":"unauthorized","message":…}}` + `WWW-Authenticate: Bearer`; unknown and revoked keys get the same body |
-//! | Order of checks | route 404/405, 401, 403, 429, idempotent replay, 413/415/400, 404, 409 |
-//! | Validation | 400 `validation_error` with `details: [{field, message}]`; lengths count characters; `currency` must be `^[A-Z]{3}$`; `name` and `sku` must not be blank; numbers must be exact decimals (≤ 28 places) and non-negative (a minus sign, even `-0`, is refused) |
-//! | Non-JSON body / over 1 MiB | 415 `unsupported_media_type` / 413 `payload_too_large` |
-//! | Duplicate SKU | 409 `sku_conflict`, per (team, mode), archived products included, compared case-sensitively after trimming |
-//! | Rate limit | sliding window per key, 60 per 60 s of mock time; `X-RateLimit-Limit/Remaining/Reset` (Unix seconds) on every authenticated response; 429 `rate_limit_exceeded` + `Retry-After`. A 403 does not count |
-//! | Idempotency-Key | POST, PATCH, DELETE; scoped to (key, method, path); kept 24 h of mock time; same body (the same fields with the same value text; key order and spacing do not matter, `120.1` is not `120.10`) replays the first 2xx with `Idempotent-Replayed: true`; different body 409 `idempotency_key_reused`; errors are not stored, so a failed call can be retried with the same key |
-//! | Ordering and cursors | newest first, ties by id descending; `nextCursor` = last id when `hasMore`, else `null`; an unknown or foreign `after` is 400 |
-//! | Non-UUID id | 404 `product_not_found` |
-//! | Create | 201 + `Location: /api/v1/products/{id}`; `type` defaults to `SERVICES`, `unitOfMeasure` to `unit` |
-//! | Update | partial; `null` clears `description`, `sku`, `taxRate`; `{}` changes nothing (not even `updatedAt`); unknown fields (including `status`) ignored; archived products can be updated |
-//! | Delete | archives (soft delete), 200 with the product; again: 200, unchanged |
-//! | Revocation | immediate by default, or after a configured delay of mock time; revoked keys listed with `revokedAt`/`revokedBy` for 90 days of mock time |
-//! | Request id | `X-Request-Id` (a UUID) on every response |
-//! | `openapi.json` | served without auth |
-//! | A write the data file refuses (`--data`) | 503 `storage_unavailable`; the change is undone before the answer goes out, so it is never visible afterwards |
-//! | Clock | in-process: frozen at first use (`start()`) or at start (`builder()`), moved with `advance_clock`; standalone: real time plus advances; never past [`CLOCK_END`] (9000-01-01; a later advance is a 400, and `advance_clock` stops there) |
+//! (One source, `DECISIONS.md`, shown here and linked from the README.)
+//!
+#![doc = include_str!("../DECISIONS.md")]
 //!
 //! Key management is in Paperlink's dashboard, not its API, so the mock exposes it through its
 //! own control plane (the methods of [`PaperlinkMock`], and `/__admin` over HTTP), never under
 //! `/api/v1`.
 
-mod auth;
-mod catalog;
-mod change;
-mod config;
-mod control;
-mod core;
-mod openapi;
+mod builder;
+pub mod engine;
+mod error;
+mod in_process;
+mod model;
 #[cfg(feature = "durable")]
 mod persist;
-mod routes;
-mod server;
-mod sharded;
 #[cfg(feature = "server")]
 pub mod standalone;
-mod state;
 
-mod model;
-
-pub use auth::{KeyInfo, KeyMode, KeyScope, REVOKED_KEY_RETENTION};
-pub use config::{
-    DEFAULT_JOURNAL_CAPACITY, DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct,
-    SeededKey, parse_seed_file,
+#[allow(deprecated)]
+pub use builder::SeededKey;
+pub use builder::{DEFAULT_JOURNAL_CAPACITY, NewKey, PaperlinkMockBuilder, parse_seed_file};
+pub use engine::API_PREFIX;
+pub use engine::clock::{CLOCK_END, MAX_PERIOD};
+pub use engine::idempotency::IDEMPOTENCY_RETENTION;
+pub use engine::journal::{
+    JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RequestRecord,
 };
-pub use core::{API_PREFIX, API_ROUTES, MockCore, MockRequest, MockResponse};
+pub use engine::keys::{DEFAULT_TEAM, KeyInfo, REVOKED_KEY_RETENTION, TOKEN_RANDOM_CHARS};
+pub use engine::limits::{Fault, FaultKind, RateLimitPolicy};
+pub use engine::products::{DEFAULT_LIMIT, MAX_LIMIT};
+pub use error::MockError;
+pub use in_process::{CORE_PRIORITY, PaperlinkMock};
+pub use model::openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use model::{
-    FieldError, MAX_BODY, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, Number, ProductRecord,
-    ProductStatus,
-};
-pub use openapi::DOCUMENT as OPENAPI_DOCUMENT;
-pub use server::{CORE_PRIORITY, PaperlinkMock};
-pub use state::{
-    CLOCK_END, Fault, FaultKind, IDEMPOTENCY_RETENTION, JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX,
-    JOURNAL_MAX_BYTES, MAX_PERIOD, RateLimitPolicy, RequestRecord,
+    FieldError, KeyMode, KeyScope, MAX_BODY, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, Number,
+    ProductRecord, ProductStatus, SeedProduct,
 };

@@ -38,8 +38,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::config::{MockError, PaperlinkMockBuilder, SeededKey};
-use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::builder::{NewKey, PaperlinkMockBuilder};
+use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::error::MockError;
 use crate::model::MAX_BODY;
 
 /// How the server protects itself from slow, silent or too many clients.
@@ -106,7 +107,7 @@ impl Limits {
 /// A bound, not yet serving, standalone mock.
 pub struct Server {
     core: Arc<MockCore>,
-    seeded: Vec<SeededKey>,
+    seeded: Vec<NewKey>,
     listener: TcpListener,
     addr: SocketAddr,
     limits: Limits,
@@ -180,7 +181,7 @@ impl Server {
     }
 
     /// The four seeded keys, with their tokens.
-    pub fn seeded_keys(&self) -> &[SeededKey] {
+    pub fn seeded_keys(&self) -> &[NewKey] {
         &self.seeded
     }
 

@@ -15,7 +15,7 @@ async fn sixty_four_clients_under_faults_create_each_product_exactly_once() {
     inject_create_faults(&mock, 0.10).unwrap();
     let report = create_under_faults(&mock, 64, 640).await.unwrap();
     assert_eq!((report.stored, report.distinct), (640, 640), "{report:?}");
-    let journal = mock.core.handle(&paperlink_mock::MockRequest::new(
+    let journal = mock.core.handle(&paperlink_mock::engine::MockRequest::new(
         reqwest::Method::GET,
         "/__admin/requests",
     ));

@@ -344,7 +344,7 @@ both_doors! {
         let doc = m.api("GET", "/openapi.json", None, None).await;
         assert_eq!(doc.status, 200, "served without auth");
         let doc = doc.json();
-        for (path, methods) in paperlink_mock::API_ROUTES {
+        for (path, methods) in paperlink_mock::engine::API_ROUTES {
             for method in *methods {
                 assert!(doc["paths"][path][method.to_lowercase()].is_object(), "{method} {path}");
             }

@@ -541,7 +541,7 @@ async fn a_connection_dropped_after_the_write_is_retried_into_a_replay() {
         1,
         "the dropped attempt and its retry created one product"
     );
-    let journal = core.handle(&paperlink_mock::MockRequest::new(
+    let journal = core.handle(&paperlink_mock::engine::MockRequest::new(
         reqwest::Method::GET,
         "/__admin/requests",
     ));

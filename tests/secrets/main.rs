@@ -86,7 +86,8 @@ async fn no_token_appears_in_trace_level_output_of_the_sdk_or_the_server() {
         let _ = stopped.await;
     }));
     {
-        let mut probe = paperlink_mock::MockRequest::new(reqwest::Method::POST, "/__admin/faults");
+        let mut probe =
+            paperlink_mock::engine::MockRequest::new(reqwest::Method::POST, "/__admin/faults");
         probe.body = serde_json::to_vec(&Fault::fail_next(
             "POST",
             "/api/v1/products",

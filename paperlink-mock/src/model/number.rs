@@ -80,3 +80,9 @@ impl<'de> Deserialize<'de> for Number {
         Number::from_raw(raw).map_err(serde::de::Error::custom)
     }
 }
+
+impl From<Decimal> for Number {
+    fn from(value: Decimal) -> Self {
+        Number::from_decimal(value)
+    }
+}

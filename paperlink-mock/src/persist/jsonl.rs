@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::auth::{KeyMode, KeyRecord, Keyring};
-use crate::config::MockError;
+use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
+use crate::engine::keys::{KeyMode, KeyRecord, Keyring};
+use crate::engine::state::{Catalogs, State, catalog_of};
+use crate::error::MockError;
 use crate::model::ProductRecord;
-use crate::state::{Catalogs, IdempotencyScope, IdempotentResponse, State, catalog_of};
 
 use super::sqlite::problem;
 

@@ -35,9 +35,10 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::change::Change;
-use crate::config::MockError;
-use crate::state::State;
+use crate::engine::change::Change;
+use crate::engine::durability::{Durability, Ticket};
+use crate::engine::state::State;
+use crate::error::MockError;
 use sqlite::problem;
 
 /// The open data file: its lock, and the writer thread that owns the write connection.
@@ -83,17 +84,6 @@ struct Queue {
 struct Batch {
     changes: Vec<Change>,
     done: mpsc::SyncSender<bool>,
-}
-
-/// Says whether a request's changes (and every change before them) are committed.
-#[must_use]
-pub(crate) struct Ticket(mpsc::Receiver<bool>);
-
-impl Ticket {
-    /// Waits for the writer: `true` once committed, `false` if refused.
-    pub(crate) fn wait(self) -> bool {
-        self.0.recv().unwrap_or(false)
-    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -255,12 +245,12 @@ fn restore(state: &mut State, loaded: sqlite::Loaded) {
     state.pending = pending.map(|_| Vec::new());
 }
 
-impl Store {
+impl Durability for Store {
     /// Hands a request's changes to the writer (the caller holds the state's lock, so
     /// changes reach the writer in the order they were made). An empty list waits for
     /// everything handed over before it.
-    pub(crate) fn submit(&self, changes: Vec<Change>) -> Ticket {
-        let (done, ticket) = mpsc::sync_channel(1);
+    fn submit(&self, changes: Vec<Change>) -> Ticket {
+        let (done, ticket) = Ticket::new();
         let mut queue = lock(&self.shared.queue);
         if queue.closed {
             let _ = done.send(false);
@@ -268,14 +258,14 @@ impl Store {
             queue.batches.push(Batch { changes, done });
             self.shared.wake.notify_one();
         }
-        Ticket(ticket)
+        ticket
     }
 
     /// After a refused transaction: fails every change still queued (each was made on top of
     /// the refused ones), then reads the state back from the database. The caller holds the
     /// state's lock, so nothing is queued meanwhile. If the file cannot be read, writes stay
     /// refused and the next request tries again.
-    pub(crate) fn recover(&self, state: &mut State) {
+    fn recover(&self, state: &mut State) {
         if !self.shared.poisoned.load(Ordering::Acquire) {
             return;
         }
@@ -305,6 +295,13 @@ impl Store {
         }
     }
 
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Store {
     /// Tests: a hook run before each transaction (an error refuses it).
     #[cfg(test)]
     pub(crate) fn before_commit(&self, hook: TestHook) {
@@ -405,5 +402,7 @@ fn commit(
     Ok(())
 }
 
+#[cfg(test)]
+mod refusals;
 #[cfg(test)]
 mod tests;

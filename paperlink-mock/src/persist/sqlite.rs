@@ -18,11 +18,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 
-use crate::auth::{KeyMode, KeyRecord, Keyring};
-use crate::change::Change;
-use crate::config::MockError;
+use crate::engine::change::Change;
+use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
+use crate::engine::keys::{KeyMode, KeyRecord, Keyring};
+use crate::engine::state::{Catalogs, State, catalog_of};
+use crate::error::MockError;
 use crate::model::{ProductRecord, ProductStatus};
-use crate::state::{Catalogs, IdempotencyScope, IdempotentResponse, State, catalog_of};
 
 /// `PRAGMA application_id`: "PLMK".
 pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;

@@ -10,11 +10,22 @@ use http::Method;
 use secrecy::ExposeSecret;
 
 use crate::PaperlinkMock;
-use crate::auth::{KeyMode, KeyScope};
-use crate::config::{MockError, PaperlinkMockBuilder, SeededKey, find_seeded};
-use crate::core::{MockCore, MockRequest, MockResponse};
+use crate::engine::keys::{KeyMode, KeyScope};
+use crate::engine::{MockCore, MockRequest, MockResponse};
+use crate::error::MockError;
+use crate::{NewKey, PaperlinkMockBuilder};
 
-fn request(
+/// The seeded key of this mode and scope.
+pub(super) fn seeded_key(
+    keys: &[crate::NewKey],
+    mode: KeyMode,
+    scope: KeyScope,
+) -> Option<&crate::NewKey> {
+    keys.iter()
+        .find(|k| k.info.mode == mode && k.info.scope == scope)
+}
+
+pub(super) fn request(
     method: Method,
     path: &str,
     token: &str,
@@ -37,7 +48,7 @@ fn request(
 }
 
 /// A fresh directory for one test's data file, and the file's path (not created).
-fn data_file(test: &str) -> (PathBuf, PathBuf) {
+pub(super) fn data_file(test: &str) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("paperlink-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -46,8 +57,8 @@ fn data_file(test: &str) -> (PathBuf, PathBuf) {
 }
 
 /// The token of the seeded Test Read & Write key.
-fn test_token(seeded: &[SeededKey]) -> String {
-    find_seeded(seeded, KeyMode::Test, KeyScope::ReadWrite)
+pub(super) fn test_token(seeded: &[NewKey]) -> String {
+    seeded_key(seeded, KeyMode::Test, KeyScope::ReadWrite)
         .expect("key")
         .token
         .expose_secret()
@@ -55,7 +66,7 @@ fn test_token(seeded: &[SeededKey]) -> String {
 }
 
 /// Creates a key through the control plane: its token and id.
-fn new_key(core: &MockCore, mode: &str, scope: &str) -> (String, String) {
+pub(super) fn new_key(core: &MockCore, mode: &str, scope: &str) -> (String, String) {
     let body = format!(r#"{{"name":"n","mode":"{mode}","scope":"{scope}"}}"#);
     let key = core.handle(&request(Method::POST, "/__admin/keys", "", &body, None));
     assert_eq!(key.status, 201);
@@ -66,11 +77,23 @@ fn new_key(core: &MockCore, mode: &str, scope: &str) -> (String, String) {
     )
 }
 
-fn json(response: &MockResponse) -> serde_json::Value {
+/// The core's data file, to reach its test hooks.
+pub(super) fn store_of(core: &MockCore) -> &super::Store {
+    core.store()
+        .and_then(|store| store.as_any().downcast_ref::<super::Store>())
+        .expect("a data file")
+}
+
+pub(super) fn json(response: &MockResponse) -> serde_json::Value {
     serde_json::from_slice(&response.body).expect("json")
 }
 
-fn create(core: &MockCore, token: &str, sku: &str, idempotency: Option<&str>) -> MockResponse {
+pub(super) fn create(
+    core: &MockCore,
+    token: &str,
+    sku: &str,
+    idempotency: Option<&str>,
+) -> MockResponse {
     let body = format!(r#"{{"name":"{sku}","unitPrice":1.00,"currency":"USD","sku":"{sku}"}}"#);
     core.handle(&request(
         Method::POST,
@@ -82,7 +105,7 @@ fn create(core: &MockCore, token: &str, sku: &str, idempotency: Option<&str>) ->
 }
 
 /// The SKUs a list shows, sorted.
-fn skus(core: &MockCore, token: &str) -> Vec<String> {
+pub(super) fn skus(core: &MockCore, token: &str) -> Vec<String> {
     let mut list = request(Method::GET, "/api/v1/products", token, "", None);
     list.query = Some("limit=100".to_owned());
     let list = core.handle(&list);
@@ -98,7 +121,7 @@ fn skus(core: &MockCore, token: &str) -> Vec<String> {
 }
 
 /// The bytes of the database and its WAL, to show that a refused start changed nothing.
-fn file_bytes(path: &Path) -> (Vec<u8>, Option<Vec<u8>>) {
+pub(super) fn file_bytes(path: &Path) -> (Vec<u8>, Option<Vec<u8>>) {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     (
@@ -107,7 +130,7 @@ fn file_bytes(path: &Path) -> (Vec<u8>, Option<Vec<u8>>) {
     )
 }
 
-fn refused(builder: &PaperlinkMockBuilder) -> String {
+pub(super) fn refused(builder: &PaperlinkMockBuilder) -> String {
     match MockCore::from_builder(builder) {
         Ok(_) => panic!("the data file was accepted"),
         Err(error) => {
@@ -285,17 +308,15 @@ fn a_refused_commit_is_undone_and_a_retry_creates_once() {
     let (release, released) = channel::<()>();
     let released = Mutex::new(released);
     let mut refuse = true;
-    core.store()
-        .expect("a data file")
-        .before_commit(Box::new(move || {
-            let _ = entered.send(());
-            let _ = released.lock().expect("gate").recv();
-            if std::mem::take(&mut refuse) {
-                Err("the disk is full (injected)".to_owned())
-            } else {
-                Ok(())
-            }
-        }));
+    store_of(&core).before_commit(Box::new(move || {
+        let _ = entered.send(());
+        let _ = released.lock().expect("gate").recv();
+        if std::mem::take(&mut refuse) {
+            Err("the disk is full (injected)".to_owned())
+        } else {
+            Ok(())
+        }
+    }));
     let first = {
         let (core, token) = (Arc::clone(&core), token.clone());
         std::thread::spawn(move || create(&core, &token, "LOST-1", Some("retry-me")))
@@ -408,13 +429,11 @@ fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
     let (committing, commits) = channel::<()>();
     let (release, released) = channel::<()>();
     let released = Mutex::new(released);
-    core.store()
-        .expect("a data file")
-        .before_commit(Box::new(move || {
-            let _ = committing.send(());
-            let _ = released.lock().expect("gate").recv();
-            Ok(())
-        }));
+    store_of(&core).before_commit(Box::new(move || {
+        let _ = committing.send(());
+        let _ = released.lock().expect("gate").recv();
+        Ok(())
+    }));
     let spawn_create = |sku: &'static str| {
         let (core, token) = (Arc::clone(&core), token.clone());
         std::thread::spawn(move || create(&core, &token, sku, None).status)
@@ -476,191 +495,6 @@ fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
     let (core, _) = MockCore::from_builder(&builder).expect("restored core");
     assert_eq!(skus(&core, &token), ["G-1", "G-2", "G-3"]);
     let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
-fn a_second_mock_on_the_same_file_refuses_at_once_and_touches_nothing() {
-    let (dir, path) = data_file("store-lock");
-    let builder = PaperlinkMock::builder().seed(11).data_file(&path);
-    let (core, seeded) = MockCore::from_builder(&builder).expect("first");
-    let token = test_token(&seeded);
-    assert_eq!(create(&core, &token, "FIRST", None).status, 201);
-    let before = file_bytes(&path);
-    let message = refused(&builder);
-    assert!(
-        message.contains("in use by another paperlink-mock"),
-        "{message}"
-    );
-    assert!(message.contains(&path.display().to_string()), "{message}");
-    assert_eq!(
-        file_bytes(&path),
-        before,
-        "the second start changed nothing"
-    );
-    // The first goes on, and keeps what it acknowledges.
-    assert_eq!(create(&core, &token, "SECOND", None).status, 201);
-    drop(core);
-    let (core, _) = MockCore::from_builder(&builder).expect("restored");
-    assert_eq!(skus(&core, &token), ["FIRST", "SECOND"]);
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-#[test]
-fn damaged_foreign_and_newer_files_are_refused_with_their_name_and_never_rewritten() {
-    let (dir, path) = data_file("store-refuse");
-    let builder = PaperlinkMock::builder()
-        .seed(13)
-        .no_rate_limit()
-        .data_file(&path);
-    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-    let token = test_token(&seeded);
-    for i in 0..300 {
-        assert_eq!(
-            create(&core, &token, &format!("P-{i:03}"), None).status,
-            201
-        );
-    }
-    drop(core);
-    // Fold the WAL into the file, so that damage to the file is damage to the state.
-    {
-        let conn = rusqlite::Connection::open(&path).expect("open");
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
-            .expect("checkpoint");
-    }
-    let whole = std::fs::read(&path).expect("file");
-
-    let check = |bytes: &[u8], expected: &str| {
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let _ = std::fs::remove_file(PathBuf::from(wal));
-        std::fs::write(&path, bytes).expect("write");
-        let message = refused(&builder);
-        assert!(message.contains(expected), "{expected}: {message}");
-        assert!(message.contains(&path.display().to_string()), "{message}");
-        assert_eq!(std::fs::read(&path).expect("file"), bytes, "{expected}");
-    };
-
-    // One bit flipped in the header of the products table's root page.
-    let root: i64 = {
-        let conn = rusqlite::Connection::open(&path).expect("open");
-        conn.query_row(
-            "SELECT rootpage FROM sqlite_schema WHERE name = 'products'",
-            [],
-            |row| row.get(0),
-        )
-        .expect("root page")
-    };
-    let mut flipped = whole.clone();
-    let at = usize::try_from(root - 1).expect("page") * 4096;
-    flipped[at] ^= 0x10;
-    check(&flipped, "damaged");
-    // Cut in half.
-    check(&whole[..whole.len() / 2], "state.sqlite");
-    // Not SQLite at all, or another program's database, or a newer schema.
-    check(
-        b"hello, this is not a database\n",
-        "not a paperlink-mock data file",
-    );
-    let foreign = dir.join("foreign.sqlite");
-    {
-        let conn = rusqlite::Connection::open(&foreign).expect("open");
-        conn.execute_batch("CREATE TABLE notes (body TEXT);")
-            .expect("create");
-    }
-    check(
-        &std::fs::read(&foreign).expect("foreign"),
-        "another program",
-    );
-    let newer = dir.join("newer.sqlite");
-    std::fs::write(&newer, &whole).expect("copy");
-    {
-        let conn = rusqlite::Connection::open(&newer).expect("open");
-        conn.execute_batch("PRAGMA user_version = 99;")
-            .expect("version");
-    }
-    check(
-        &std::fs::read(&newer).expect("newer"),
-        "newer paperlink-mock",
-    );
-    // A data file of the JSON-lines format names the import.
-    check(
-        b"{\"Seed\":{\"keys\":[],\"products\":[]}}\n",
-        "--import-jsonl",
-    );
-
-    // The whole file still loads, with everything in it.
-    std::fs::write(&path, &whole).expect("write");
-    let (core, _) = MockCore::from_builder(&builder).expect("restored");
-    assert_eq!(skus(&core, &token).len(), 100, "a page of 100");
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-/// A data file written by paperlink-mock 0.1 (its JSON-lines format): keys, products, an
-/// idempotency record and a clock advance.
-const OLD_FILE: &str = include_str!("../../tests/data/v0.1-state.jsonl");
-
-#[test]
-fn a_json_lines_file_is_imported_once() {
-    let (dir, path) = data_file("store-import");
-    let old = dir.join("state.jsonl");
-    std::fs::write(&old, OLD_FILE).expect("old file");
-    // The file's idempotency record is kept for 24 hours from its writing.
-    let written = time::macros::datetime!(2026-11-29 21:10 UTC);
-    let builder = PaperlinkMock::builder()
-        .seed(17)
-        .start_time(written)
-        .data_file(&path)
-        .import_jsonl(&old);
-    let (core, seeded) = MockCore::from_builder(&builder).expect("imported");
-    assert!(seeded.is_empty(), "the file's keys, not new ones");
-    let token = "pk_test_fJN2RRn06u41UzP7HDpQkpUlMybkiuAl";
-    assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
-    let replay = create(&core, token, "OLD-1", Some("old-key"));
-    assert_eq!(
-        (replay.status, replay.header_value("idempotent-replayed")),
-        (201, Some("true")),
-        "{}",
-        String::from_utf8_lossy(&replay.body)
-    );
-    drop(core);
-    assert_eq!(
-        std::fs::read_to_string(&old).expect("old"),
-        OLD_FILE,
-        "only read"
-    );
-    // A second import into the same database is refused; a plain start resumes.
-    let message = refused(&builder);
-    assert!(message.contains("already holds state"), "{message}");
-    let (core, _) = MockCore::from_builder(
-        &PaperlinkMock::builder()
-            .start_time(written)
-            .data_file(&path),
-    )
-    .expect("restored");
-    assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
-    drop(core);
-
-    // A damaged line before the end stops the import and names the line; a last line cut
-    // inside a multi-byte character is left out.
-    let (dir2, path2) = data_file("store-import-damaged");
-    let old2 = dir2.join("state.jsonl");
-    let mut lines: Vec<&str> = OLD_FILE.lines().collect();
-    lines.insert(1, "{\"ProductPut\":garbage}");
-    std::fs::write(&old2, lines.join("\n") + "\n").expect("old file");
-    let damaged = PaperlinkMock::builder()
-        .start_time(written)
-        .data_file(&path2)
-        .import_jsonl(&old2);
-    let message = refused(&damaged);
-    assert!(message.contains("line 2"), "{message}");
-    let mut torn = OLD_FILE.as_bytes().to_vec();
-    torn.extend_from_slice("{\"ProductPut\":{\"team\":\"caf\u{e9}".as_bytes());
-    torn.pop();
-    std::fs::write(&old2, &torn).expect("torn file");
-    let (core, _) = MockCore::from_builder(&damaged).expect("imported without the torn line");
-    assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
-    let _ = std::fs::remove_dir_all(dir);
-    let _ = std::fs::remove_dir_all(dir2);
 }
 
 /// A product's changes rewrite its one row, whether the create was in the same run, in the

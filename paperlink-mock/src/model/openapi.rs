@@ -2,12 +2,12 @@
 //! mock does, errors included.
 
 /// The document.
-pub const DOCUMENT: &str = include_str!("../openapi.json");
+pub const DOCUMENT: &str = include_str!("../../openapi.json");
 
 #[cfg(test)]
 mod tests {
     use super::DOCUMENT;
-    use crate::core::API_ROUTES;
+    use crate::engine::API_ROUTES;
 
     #[test]
     fn every_served_route_and_method_is_documented() {

@@ -7,17 +7,23 @@ use http::Method;
 use secrecy::ExposeSecret;
 
 use crate::PaperlinkMock;
-use crate::auth::{KeyMode, KeyScope};
-use crate::config::{MockError, find_seeded};
-use crate::core::{MockCore, MockRequest, MockResponse};
+use crate::engine::clock::CLOCK_END;
+use crate::engine::journal::{JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES};
+use crate::engine::keys::{KeyMode, KeyScope};
+use crate::engine::limits::RateLimitPolicy;
+use crate::engine::{MockCore, MockRequest, MockResponse};
+use crate::error::MockError;
 use crate::model::MAX_BODY;
-use crate::state::{
-    CLOCK_END, JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RateLimitPolicy,
-};
+
+/// The seeded key of this mode and scope.
+fn seeded_key(keys: &[crate::NewKey], mode: KeyMode, scope: KeyScope) -> Option<&crate::NewKey> {
+    keys.iter()
+        .find(|k| k.info.mode == mode && k.info.scope == scope)
+}
 
 fn core() -> (MockCore, String) {
     let (core, seeded) = MockCore::from_builder(&PaperlinkMock::builder().seed(1)).expect("core");
-    let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadWrite)
+    let token = seeded_key(&seeded, KeyMode::Test, KeyScope::ReadWrite)
         .expect("key")
         .token
         .expose_secret()
@@ -189,7 +195,7 @@ fn the_journal_is_bounded_in_bytes_and_cuts_long_paths() {
             .journal_capacity(usize::MAX),
     )
     .expect("core");
-    let token = find_seeded(&seeded, KeyMode::Test, KeyScope::ReadOnly)
+    let token = seeded_key(&seeded, KeyMode::Test, KeyScope::ReadOnly)
         .expect("key")
         .token
         .expose_secret()
@@ -205,7 +211,7 @@ fn the_journal_is_bounded_in_bytes_and_cuts_long_paths() {
         assert_eq!(core.handle(&long).status, 404);
     }
     let state = core.lock();
-    let entry = state.journal.back().expect("a line");
+    let entry = state.journal.iter().next_back().expect("a line");
     assert!(
         entry.path.len() <= JOURNAL_FIELD_MAX,
         "{}",
@@ -213,7 +219,7 @@ fn the_journal_is_bounded_in_bytes_and_cuts_long_paths() {
     );
     assert!(entry.path.ends_with(JOURNAL_CUT_MARKER));
     assert!(entry.path.starts_with("/api/v1/products/é"));
-    assert!(state.journal.len() < sent, "the oldest lines went");
+    assert!(state.journal.iter().count() < sent, "the oldest lines went");
     let held: usize = state
         .journal
         .iter()

@@ -11,51 +11,18 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::engine::clock::later;
 use crate::model::millis;
-use crate::state::later;
+
+/// The team the four seeded keys belong to, and what a call that names no team acts on.
+pub const DEFAULT_TEAM: &str = "default";
 
 /// How long a revoked key stays in the key list (90 days), per the product's docs.
 pub const REVOKED_KEY_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 /// Random alphanumerics after the mode prefix of a generated token.
 pub const TOKEN_RANDOM_CHARS: usize = 32;
 
-/// A key's mode: Live or Test data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyMode {
-    /// `pk_live_…`.
-    Live,
-    /// `pk_test_…`.
-    Test,
-}
-
-impl KeyMode {
-    /// The token prefix.
-    pub fn prefix(self) -> &'static str {
-        match self {
-            KeyMode::Live => "pk_live_",
-            KeyMode::Test => "pk_test_",
-        }
-    }
-
-    /// Both modes.
-    pub const ALL: [KeyMode; 2] = [KeyMode::Live, KeyMode::Test];
-}
-
-/// A key's scope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum KeyScope {
-    /// Read & Write: `GET`, `POST`, `PATCH`, `DELETE`.
-    ReadWrite,
-    /// Read-only: `GET` only; writes get `403 scope_insufficient`.
-    ReadOnly,
-}
-
-impl KeyScope {
-    /// Both scopes.
-    pub const ALL: [KeyScope; 2] = [KeyScope::ReadWrite, KeyScope::ReadOnly];
-}
+pub use crate::model::{KeyMode, KeyScope};
 
 /// What the dashboard shows of a key. Never the token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

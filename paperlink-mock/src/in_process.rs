@@ -9,13 +9,16 @@ use uuid::Uuid;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
-use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
-use crate::config::{
-    DEFAULT_TEAM, MockError, NewKey, PaperlinkMockBuilder, SeedProduct, SeededKey, find_seeded,
-};
-use crate::core::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
+use crate::engine::journal::{JournalEntry, RequestRecord};
+use crate::engine::keys::DEFAULT_TEAM;
+use crate::engine::keys::{KeyInfo, KeyMode, KeyScope, KeySpec};
+use crate::engine::limits::Fault;
+use crate::engine::state::State;
+use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::error::MockError;
 use crate::model::ProductRecord;
-use crate::state::{Fault, JournalEntry, RequestRecord, State};
+use crate::model::SeedProduct;
 
 /// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
 pub const CORE_PRIORITY: u8 = u8::MAX;
@@ -45,13 +48,13 @@ pub struct PaperlinkMock {
 /// request, or the first call of a method such as [`PaperlinkMock::token`]. The mock clock is
 /// frozen at that moment.
 struct Shared {
-    built: OnceLock<Box<(MockCore, Vec<SeededKey>)>>,
+    built: OnceLock<Box<(MockCore, Vec<NewKey>)>>,
     /// The seed a deferred build starts from (not read once `built` is full).
     seed: u64,
 }
 
 impl Shared {
-    fn built(core: MockCore, seeded: Vec<SeededKey>) -> Self {
+    fn built(core: MockCore, seeded: Vec<NewKey>) -> Self {
         Self {
             built: OnceLock::from(Box::new((core, seeded))),
             seed: 0,
@@ -65,7 +68,7 @@ impl Shared {
         }
     }
 
-    fn get(&self) -> (&MockCore, &[SeededKey]) {
+    fn get(&self) -> (&MockCore, &[NewKey]) {
         let built = self.built.get_or_init(|| {
             Box::new(
                 PaperlinkMockBuilder::new()

@@ -9,9 +9,9 @@ use std::ops::Bound;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::engine::ids::{draw_unused, random_uuid};
+use crate::engine::sharded::ShardedMap;
 use crate::model::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
-use crate::sharded::ShardedMap;
-use crate::state::{draw_unused, random_uuid};
 
 /// Newest first, ties broken by id descending.
 type SortKey = (Reverse<i128>, Reverse<Uuid>);

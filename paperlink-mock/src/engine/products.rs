@@ -5,11 +5,11 @@ use http::Method;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::auth::Caller;
-use crate::catalog::{Catalog, CatalogError, Filter, Stored};
-use crate::core::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
+use crate::engine::catalog::{Catalog, CatalogError, Filter, Stored};
+use crate::engine::keys::Caller;
+use crate::engine::state::{Settings, State, catalog_of};
+use crate::engine::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
 use crate::model::{self, FieldError, data_body_json};
-use crate::state::{Settings, State, catalog_of};
 
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;

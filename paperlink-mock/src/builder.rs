@@ -2,196 +2,22 @@
 
 use std::time::Duration;
 
-use rust_decimal::Decimal;
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
-use crate::core::MockCore;
-use crate::model::{FieldError, Number, ProductStatus, millis};
-use crate::state::{CLOCK_END, Clock, MAX_PERIOD, RateLimitPolicy, Settings, State};
+use crate::engine::MockCore;
+use crate::engine::clock::{CLOCK_END, Clock, MAX_PERIOD};
+use crate::engine::keys::{DEFAULT_TEAM, KeyInfo, KeyMode, KeyScope, KeySpec};
+use crate::engine::limits::RateLimitPolicy;
+use crate::engine::state::{Settings, State};
+use crate::error::MockError;
+use crate::model::SeedProduct;
 
-/// The team the four seeded keys belong to.
-pub const DEFAULT_TEAM: &str = "default";
 /// Journal lines kept by default (the oldest are dropped first).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 
-/// Everything that can go wrong when configuring or driving the mock from Rust.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum MockError {
-    /// A seed product breaks a rule of the API.
-    #[error("invalid product: {}", describe(.0))]
-    InvalidProduct(Vec<FieldError>),
-    /// A seed product's SKU is already used in its team and mode.
-    #[error("sku already used in this team and mode")]
-    SkuConflict,
-    /// No key with this id.
-    #[error("no key with id {0}")]
-    UnknownKey(Uuid),
-    /// A seed file could not be read.
-    #[error("could not read {what}: {message}")]
-    File {
-        /// Which file.
-        what: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The data file cannot be used (in use by another server, not a paperlink-mock data
-    /// file, damaged, written by a newer version, or the disk refused a write). The message
-    /// says whether anything was changed; the source, when there is one, says what failed.
-    #[error("data file {}: {message}", path.display())]
-    DataFile {
-        /// The data file.
-        path: std::path::PathBuf,
-        /// What is wrong, and what to do.
-        message: String,
-        /// The underlying error.
-        #[source]
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
-    /// The data file refused a change made through the Rust API; the change was undone.
-    #[error("the data file refused the change, so it was undone")]
-    Storage,
-    /// A setting is out of its range.
-    #[error("{setting} {problem}")]
-    OutOfRange {
-        /// The setting.
-        setting: &'static str,
-        /// Its range.
-        problem: String,
-    },
-}
-
-fn describe(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{} {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// A product to put in the mock before (or while) it runs. Goes through the same validation as
-/// `POST /products`; `id`, `status` and `createdAt` may also be given.
-///
-/// In a seed file (`paperlink-mock --seed FILE`) it is a JSON object in the API's spelling,
-/// with optional `mode` (`live` or `test`, default `test`) and `team`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct SeedProduct {
-    /// A fixed id (a random one otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<Uuid>,
-    /// Name.
-    pub name: String,
-    /// Unit price.
-    pub unit_price: Number,
-    /// Currency.
-    pub currency: String,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// SKU.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sku: Option<String>,
-    /// Tax rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tax_rate: Option<Number>,
-    /// Product type.
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub product_type: Option<String>,
-    /// Unit of measure.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_of_measure: Option<String>,
-    /// `archived` to seed an archived product.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ProductStatus>,
-    /// A fixed creation time (the mock clock's now otherwise).
-    #[serde(
-        default,
-        with = "millis::option",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<OffsetDateTime>,
-    /// Seed files only: the mode (default `test`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mode: Option<KeyMode>,
-    /// Seed files only: the team (default `default`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team: Option<String>,
-}
-
-impl SeedProduct {
-    /// A product with its required fields.
-    pub fn new(name: impl Into<String>, unit_price: Decimal, currency: impl Into<String>) -> Self {
-        Self {
-            id: None,
-            name: name.into(),
-            unit_price: Number::from(unit_price),
-            currency: currency.into(),
-            description: None,
-            sku: None,
-            tax_rate: None,
-            product_type: None,
-            unit_of_measure: None,
-            status: None,
-            created_at: None,
-            mode: None,
-            team: None,
-        }
-    }
-
-    /// With a SKU.
-    pub fn sku(mut self, sku: impl Into<String>) -> Self {
-        self.sku = Some(sku.into());
-        self
-    }
-
-    /// With a description.
-    pub fn description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-
-    /// With a tax rate.
-    pub fn tax_rate(mut self, rate: Decimal) -> Self {
-        self.tax_rate = Some(Number::from(rate));
-        self
-    }
-
-    /// Archived from the start.
-    pub fn archived(mut self) -> Self {
-        self.status = Some(ProductStatus::Archived);
-        self
-    }
-
-    /// Created at this time.
-    pub fn created_at(mut self, at: OffsetDateTime) -> Self {
-        self.created_at = Some(at);
-        self
-    }
-
-    /// With this id.
-    pub fn id(mut self, id: Uuid) -> Self {
-        self.id = Some(id);
-        self
-    }
-}
-
-/// One of the four keys every mock starts with, with its token.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct SeededKey {
-    /// Its metadata.
-    pub info: KeyInfo,
-    /// Its token (shown once, as on the dashboard's confirmation screen).
-    pub token: SecretString,
-}
-
-/// A new key and its token (the only time the token is available).
+/// A key and its token: one of the four every mock starts with, or a new one. The token is
+/// available only here, as on the dashboard's confirmation screen.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct NewKey {
@@ -379,7 +205,7 @@ impl PaperlinkMockBuilder {
     }
 
     /// Builds the core with its four seeded keys and the seed products.
-    pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<SeededKey>), MockError> {
+    pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<NewKey>), MockError> {
         self.check()?;
         let (mut state, seeded) = self.base_state();
         #[cfg(feature = "durable")]
@@ -387,18 +213,20 @@ impl PaperlinkMockBuilder {
             let opened = crate::persist::Opened::open(path)?;
             if let Some(from) = &self.import_jsonl {
                 let store = opened.import_jsonl(from, &mut state)?;
-                let core = MockCore::new(state, self.expose_admin_token()).with_store(store);
+                let core =
+                    MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store));
                 return Ok((core, Vec::new()));
             }
             // An existing data file wins over fresh seeds.
             if opened.holds_state() {
                 let store = opened.load_into(&mut state)?;
-                let core = MockCore::new(state, self.expose_admin_token()).with_store(store);
+                let core =
+                    MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store));
                 return Ok((core, Vec::new()));
             }
             self.seed_products(&mut state)?;
             let store = opened.initialize(&state)?;
-            let core = MockCore::new(state, self.expose_admin_token()).with_store(store);
+            let core = MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store));
             return Ok((core, seeded));
         }
         self.seed_products(&mut state)?;
@@ -415,14 +243,14 @@ impl PaperlinkMockBuilder {
     }
 
     /// Builds the core with its four seeded keys, ignoring seed products (so it cannot fail).
-    pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<SeededKey>) {
+    pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<NewKey>) {
         let (mut state, seeded) = self.base_state();
         state.mark_seeded();
         (MockCore::new(state, self.expose_admin_token()), seeded)
     }
 
     /// The state with its settings, clock and four seeded keys.
-    fn base_state(&self) -> (State, Vec<SeededKey>) {
+    fn base_state(&self) -> (State, Vec<NewKey>) {
         let settings = Settings {
             rate_limit: self.rate_limit,
             revocation_delay: self.revocation_delay,
@@ -458,19 +286,27 @@ impl PaperlinkMockBuilder {
                     created_by: "owner".to_owned(),
                 };
                 let (info, token) = state.create_key(spec);
-                seeded.push(SeededKey { info, token });
+                seeded.push(NewKey { info, token });
             }
         }
         (state, seeded)
     }
 }
 
+impl MockCore {
+    /// Builds a core as configured (for a custom front door, or for fuzzing), with the four
+    /// seeded keys and their tokens.
+    pub fn from_builder(builder: &PaperlinkMockBuilder) -> Result<(Self, Vec<NewKey>), MockError> {
+        builder.build_core()
+    }
+}
+
+/// The name [`NewKey`] had for the four seeded keys; the two types were the same.
+#[deprecated(since = "0.2.0", note = "use NewKey")]
+pub type SeededKey = NewKey;
+
 /// Picks a seeded key.
-pub(crate) fn find_seeded(
-    keys: &[SeededKey],
-    mode: KeyMode,
-    scope: KeyScope,
-) -> Option<&SeededKey> {
+pub(crate) fn find_seeded(keys: &[NewKey], mode: KeyMode, scope: KeyScope) -> Option<&NewKey> {
     keys.iter()
         .find(|k| k.info.mode == mode && k.info.scope == scope)
 }
@@ -479,12 +315,6 @@ pub(crate) fn find_seeded(
 pub fn parse_seed_file(text: &str) -> Result<Vec<SeedProduct>, MockError> {
     serde_json::from_str(text).map_err(|e| MockError::File {
         what: "the seed file".to_owned(),
-        message: e.to_string(),
+        source: Box::new(e),
     })
-}
-
-impl From<Decimal> for Number {
-    fn from(value: Decimal) -> Self {
-        Number::from_decimal(value)
-    }
 }

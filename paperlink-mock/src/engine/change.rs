@@ -1,9 +1,9 @@
 //! The changes a request can make to what a data file keeps, noted in the order they were
 //! made so that the data file can write them as one transaction.
 
-use crate::auth::{KeyMode, KeyRecord};
+use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
+use crate::engine::keys::{KeyMode, KeyRecord};
 use crate::model::ProductRecord;
-use crate::state::{IdempotencyScope, IdempotentResponse};
 
 /// One durable change. Without the `durable` feature nothing reads them: no data file is
 /// ever attached, so none is ever noted.

@@ -9,11 +9,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::auth::{KeyInfo, KeyMode, KeyScope, KeySpec};
-use crate::config::{DEFAULT_TEAM, MockError, SeedProduct};
-use crate::core::{MockRequest, MockResponse};
+use crate::engine::journal::JournalEntry;
+use crate::engine::keys::DEFAULT_TEAM;
+use crate::engine::keys::{KeyInfo, KeyMode, KeyScope, KeySpec};
+use crate::engine::limits::Fault;
+use crate::engine::state::State;
+use crate::engine::{MockRequest, MockResponse};
+use crate::error::MockError;
+use crate::model::SeedProduct;
 use crate::model::{FieldError, data_body, millis};
-use crate::state::{Fault, JournalEntry, State};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -120,7 +124,7 @@ pub(crate) fn handle(
                         format!(
                             "must be a number from 0 to {} (the clock stops at {})",
                             room.as_secs(),
-                            crate::model::millis::format(crate::state::CLOCK_END)
+                            crate::model::millis::format(crate::engine::clock::CLOCK_END)
                         ),
                     )])
                 })?;

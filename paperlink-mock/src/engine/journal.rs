@@ -1,0 +1,155 @@
+//! The request journal: what `GET /__admin/requests` shows, bounded in lines and in bytes.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::model::millis;
+
+/// One line of the request journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// HTTP method.
+    pub method: String,
+    /// Path, without the query.
+    pub path: String,
+    /// Status served.
+    pub status: u16,
+    /// The key's prefix (`pk_test_AbC`), when the request authenticated.
+    pub key_prefix: Option<String>,
+    /// Mock time of the request.
+    #[serde(with = "millis")]
+    pub time: OffsetDateTime,
+    /// The `X-Request-Id` served.
+    pub request_id: String,
+}
+
+/// The longest path a journal line keeps, in bytes; a longer one is cut and ends in
+/// [`JOURNAL_CUT_MARKER`].
+pub const JOURNAL_FIELD_MAX: usize = 1024;
+/// What ends a path the journal cut.
+pub const JOURNAL_CUT_MARKER: &str = "…[cut]";
+/// The bytes the journal holds at most, counting each line's text and a fixed overhead per
+/// line; past it the oldest lines go first, whatever the line capacity.
+pub const JOURNAL_MAX_BYTES: usize = 16 * 1024 * 1024;
+/// What a journal line costs besides its text.
+const JOURNAL_LINE_OVERHEAD: usize = 128;
+
+/// A path as the journal keeps it: at most [`JOURNAL_FIELD_MAX`] bytes.
+pub(crate) fn journal_text(text: &str) -> String {
+    if text.len() <= JOURNAL_FIELD_MAX {
+        return text.to_owned();
+    }
+    let mut end = JOURNAL_FIELD_MAX - JOURNAL_CUT_MARKER.len();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{JOURNAL_CUT_MARKER}", &text[..end])
+}
+
+/// A journal line as kept: no text is made until the journal is read.
+#[derive(Debug, Clone)]
+pub(crate) struct JournalEntry {
+    pub(crate) method: http::Method,
+    pub(crate) path: String,
+    pub(crate) status: u16,
+    pub(crate) key_prefix: Option<String>,
+    pub(crate) time: OffsetDateTime,
+    pub(crate) request_id: Uuid,
+}
+
+impl JournalEntry {
+    fn cost(&self) -> usize {
+        JOURNAL_LINE_OVERHEAD + self.path.len() + self.key_prefix.as_ref().map_or(0, String::len)
+    }
+
+    pub(crate) fn record(&self) -> RequestRecord {
+        RequestRecord {
+            method: self.method.as_str().to_owned(),
+            path: self.path.clone(),
+            status: self.status,
+            key_prefix: self.key_prefix.clone(),
+            time: self.time,
+            request_id: self.request_id.to_string(),
+        }
+    }
+}
+
+/// The journal's lines, oldest first, and what they cost.
+#[derive(Debug, Default)]
+pub(crate) struct Journal {
+    entries: VecDeque<JournalEntry>,
+    bytes: usize,
+}
+
+impl Journal {
+    /// Adds a line, dropping the oldest while more than `capacity` lines or
+    /// [`JOURNAL_MAX_BYTES`] would be held.
+    pub(crate) fn push(&mut self, entry: JournalEntry, capacity: usize) {
+        if capacity == 0 {
+            return;
+        }
+        let cost = entry.cost();
+        while self.entries.len() >= capacity
+            || (!self.entries.is_empty() && self.bytes + cost > JOURNAL_MAX_BYTES)
+        {
+            if let Some(old) = self.entries.pop_front() {
+                self.bytes -= old.cost();
+            }
+        }
+        self.bytes += cost;
+        self.entries.push_back(entry);
+    }
+
+    /// Corrects the status a request was journaled with (its answer changed after the
+    /// state's lock was released).
+    pub(crate) fn set_status(&mut self, request_id: Uuid, status: u16) {
+        if let Some(entry) = self
+            .entries
+            .iter_mut()
+            .rev()
+            .find(|e| e.request_id == request_id)
+        {
+            entry.status = status;
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
+
+    /// The lines, oldest first.
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &JournalEntry> {
+        self.entries.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_journal_is_a_ring() {
+        let mut journal = Journal::default();
+        for i in 0..5 {
+            journal.push(
+                JournalEntry {
+                    method: http::Method::GET,
+                    path: format!("/{i}"),
+                    status: 200,
+                    key_prefix: None,
+                    time: OffsetDateTime::UNIX_EPOCH,
+                    request_id: Uuid::from_u128(i),
+                },
+                3,
+            );
+        }
+        let paths: Vec<_> = journal.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["/2", "/3", "/4"]);
+    }
+}

@@ -1,0 +1,158 @@
+//! A request and a response as any front door sees them, and the framing rules of a body
+//! (its size and content type).
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+use crate::model::{FieldError, error_body};
+
+/// A request, as any HTTP front door sees it.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct MockRequest {
+    /// The method.
+    pub method: Method,
+    /// The path (percent-encoded, as received), without the query.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: Option<String>,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body (at most [`MAX_BODY`](crate::model::MAX_BODY) + 1 bytes are needed).
+    pub body: Vec<u8>,
+    /// The front door stopped reading a body larger than the limit.
+    pub oversized: bool,
+}
+
+impl MockRequest {
+    /// A request with no headers and no body.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A response, for a front door to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MockResponse {
+    /// The status.
+    pub status: u16,
+    /// The headers, in order (names are lower-case constants; fixed values are not copied).
+    pub headers: Vec<(&'static str, Cow<'static, str>)>,
+    /// The body (JSON). An idempotent write's record shares it rather than copying it.
+    pub body: Bytes,
+    /// Wait this long before answering (an injected delay).
+    pub delay: Option<Duration>,
+    /// Break the connection instead of answering (an injected fault; the request was applied).
+    pub drop_connection: bool,
+    /// The prefix of the key that authenticated the request, for request logs.
+    pub key_prefix: Option<String>,
+}
+
+impl MockResponse {
+    pub(crate) fn json(status: u16, body: impl Into<Bytes>) -> Self {
+        let mut response = Self {
+            status,
+            headers: Vec::with_capacity(4),
+            body: body.into(),
+            delay: None,
+            drop_connection: false,
+            key_prefix: None,
+        };
+        response
+            .headers
+            .push(("content-type", Cow::Borrowed("application/json")));
+        response
+    }
+
+    pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
+        Self::json(status, error_body(code, message, &[]))
+    }
+
+    pub(crate) fn invalid(details: Vec<FieldError>) -> Self {
+        Self::json(
+            400,
+            error_body("validation_error", "the request is invalid", &details),
+        )
+    }
+
+    pub(crate) fn header(
+        mut self,
+        name: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The first value of a header.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_ref())
+    }
+
+    /// Takes the headers out as `http` values for a front door, skipping any value that is not
+    /// a valid header value.
+    pub(crate) fn take_http_headers(
+        &mut self,
+    ) -> impl Iterator<Item = (HeaderName, HeaderValue)> + use<> {
+        std::mem::take(&mut self.headers)
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let value = match value {
+                    Cow::Borrowed(text)
+                        if text
+                            .bytes()
+                            .all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) =>
+                    {
+                        HeaderValue::from_static(text)
+                    }
+                    Cow::Borrowed(text) => HeaderValue::try_from(text).ok()?,
+                    Cow::Owned(text) => HeaderValue::try_from(text).ok()?,
+                };
+                // Names are the core's lower-case constants.
+                Some((HeaderName::from_static(name), value))
+            })
+    }
+}
+
+/// Checks a write's body framing: size and content type.
+pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
+    if request.oversized || request.body.len() > crate::model::MAX_BODY {
+        return Some(MockResponse::error(
+            413,
+            "payload_too_large",
+            "the request body is larger than 1 MiB",
+        ));
+    }
+    let mut types = request.headers.get_all(CONTENT_TYPE).iter();
+    let content_type = match (types.next(), types.next()) {
+        (Some(only), None) => only.to_str().ok(),
+        _ => None,
+    };
+    let json = content_type.is_some_and(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("application/json")
+    });
+    if !json {
+        return Some(MockResponse::error(
+            415,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ));
+    }
+    None
+}
