@@ -20,10 +20,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// The API key is not usable. Nothing was sent.
-    #[error("invalid api key: {0}")]
+    #[error("invalid api key")]
     InvalidKey(#[from] KeyError),
     /// The client configuration is not usable. Nothing was sent.
-    #[error("invalid configuration: {0}")]
+    #[error("invalid configuration")]
     Config(#[from] ConfigError),
     /// `401`: the key is missing, malformed, unknown or revoked. The server did nothing.
     #[error("unauthorized: {0}")]

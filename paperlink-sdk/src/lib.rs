@@ -107,7 +107,10 @@ pub use products::{
     UpdateProduct, WriteOptions,
 };
 pub use rate_limit::RateLimit;
-pub use retry::RetryConfig;
+pub use retry::{
+    DEFAULT_INITIAL_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRY_AFTER,
+    DEFAULT_TOTAL_DEADLINE, RetryConfig,
+};
 pub use scope::{ReadOnly, ReadWrite, Scope};
 pub use types::{Currency, CurrencyError, ProductId};
 
