@@ -106,6 +106,75 @@ async fn bare_server(
     Ok((format!("http://{addr}/api/v1"), stop))
 }
 
+/// A product as the stateful floor keeps it.
+#[derive(Clone, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FloorProduct {
+    #[serde(default)]
+    id: Option<uuid::Uuid>,
+    name: String,
+    unit_price: serde_json::Number,
+    currency: String,
+    #[serde(default)]
+    sku: Option<String>,
+}
+
+/// The fair floor for creates: a minimal stateful axum server. It checks that a Bearer header
+/// is present, deserializes the body into a struct, inserts it into a `Mutex<HashMap>` under a
+/// new UUID, and answers 201 with the stored record as JSON. It does none of the mock's other
+/// work: no token lookup, scope, rate limit, validation rules, SKU index, idempotency record,
+/// ordering index, journal or request id.
+async fn stateful_floor() -> Result<(String, tokio::sync::oneshot::Sender<()>), BoxError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let addr = listener.local_addr()?;
+    let store: Arc<Mutex<HashMap<uuid::Uuid, FloorProduct>>> = Arc::default();
+    let app = Router::new().route(
+        "/api/v1/products",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let store = Arc::clone(&store);
+                async move {
+                    let bearer = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(|v| v.starts_with("Bearer "));
+                    if !bearer {
+                        return StatusCode::UNAUTHORIZED.into_response();
+                    }
+                    let Ok(mut product) = serde_json::from_slice::<FloorProduct>(&body) else {
+                        return StatusCode::BAD_REQUEST.into_response();
+                    };
+                    let id = uuid::Uuid::new_v4();
+                    product.id = Some(id);
+                    let json = serde_json::to_vec(&serde_json::json!({ "data": &product }))
+                        .unwrap_or_default();
+                    if let Ok(mut products) = store.lock() {
+                        products.insert(id, product);
+                    }
+                    (
+                        StatusCode::CREATED,
+                        [("content-type", "application/json")],
+                        json,
+                    )
+                        .into_response()
+                }
+            },
+        ),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok((format!("http://{addr}/api/v1"), stop))
+}
+
 /// The wrk script that sends each `POST /products` with its own `Idempotency-Key` and SKU.
 const CREATE_SCRIPT: &str = include_str!("../wrk/create.lua");
 
@@ -314,6 +383,7 @@ impl Compared {
         plan: &Plan,
         servers: &[Served],
         (bare_url, _stop): (String, tokio::sync::oneshot::Sender<()>),
+        against: &str,
     ) -> Result<(), BoxError> {
         let base = http_load(
             std::process::id(),
@@ -332,7 +402,7 @@ impl Compared {
                 self.create,
             )
             .await?;
-            let name = format!("{}, 64 connections, {}", self.name, served.label);
+            let name = format!("{}, 64 connections, {}{against}", self.name, served.label);
             row(&name, &ours, &base);
         }
         Ok(())
@@ -394,6 +464,7 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
         plan,
         &servers,
         bare_server(200, body, headers.clone()).await?,
+        "",
     )
     .await?;
 
@@ -414,7 +485,15 @@ async fn http_throughput(plan: &Plan) -> Result<(), BoxError> {
         create: true,
     };
     create
-        .run(plan, &servers, bare_server(201, body, headers).await?)
+        .run(plan, &servers, bare_server(201, body, headers).await?, "")
+        .await?;
+    create
+        .run(
+            plan,
+            &servers,
+            stateful_floor().await?,
+            "; against the stateful floor",
+        )
         .await?;
     drop(servers);
     let _ = std::fs::remove_file(&log_file);

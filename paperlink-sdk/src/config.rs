@@ -312,7 +312,10 @@ mod tests {
         // What an error-chain reporter prints: each message once.
         let source = std::error::Error::source(&missing).map(ToString::to_string);
         assert!(source.as_deref().is_some_and(|s| s.contains(ENV_API_KEY)));
-        assert!(!missing.to_string().contains(ENV_API_KEY), "the source is not repeated");
+        assert!(
+            !missing.to_string().contains(ENV_API_KEY),
+            "the source is not repeated"
+        );
         let bad = ClientBuilder::from_lookup(lookup(&[(ENV_API_KEY, "pk_test_SECRET ")]))
             .build()
             .expect_err("bad key");
