@@ -22,7 +22,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use futures_util::TryStreamExt;
 use paperlink_bench::{
-    BoxError, Standalone, Throughput, bearer, create_under_faults, hammer, hammer_count,
+    BoxError, Throughput, bearer, client, create_under_faults, hammer, hammer_count,
     inject_create_faults, install_tls,
 };
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, SeedProduct};
@@ -72,13 +72,31 @@ fn ms(d: Duration) -> String {
 }
 
 /// Serves fixed bytes on every route: what the mock would answer, without any checks.
+/// Serves a baseline until the returned sender is used or dropped: its base URL and the sender.
+fn serve_baseline(
+    listener: tokio::net::TcpListener,
+    app: Router,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let addr = listener
+        .local_addr()
+        .map_or_else(|_| "127.0.0.1:0".to_owned(), |a| a.to_string());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (format!("http://{addr}/api/v1"), stop)
+}
+
 async fn bare_server(
     status: u16,
     body: Vec<u8>,
     headers: Vec<(String, String)>,
 ) -> Result<(String, tokio::sync::oneshot::Sender<()>), BoxError> {
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let addr = listener.local_addr()?;
     let status = StatusCode::from_u16(status)?;
     let app = Router::new().fallback(move || {
         let (body, headers) = (body.clone(), headers.clone());
@@ -95,15 +113,7 @@ async fn bare_server(
             response
         }
     });
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    Ok((format!("http://{addr}/api/v1"), stop))
+    Ok(serve_baseline(listener, app))
 }
 
 /// A product as the stateful floor keeps it.
@@ -129,7 +139,6 @@ async fn stateful_floor() -> Result<(String, tokio::sync::oneshot::Sender<()>), 
     use std::sync::{Arc, Mutex};
 
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
-    let addr = listener.local_addr()?;
     let store: Arc<Mutex<HashMap<uuid::Uuid, FloorProduct>>> = Arc::default();
     let app = Router::new().route(
         "/api/v1/products",
@@ -164,15 +173,7 @@ async fn stateful_floor() -> Result<(String, tokio::sync::oneshot::Sender<()>), 
             },
         ),
     );
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
-    });
-    Ok((format!("http://{addr}/api/v1"), stop))
+    Ok(serve_baseline(listener, app))
 }
 
 /// The wrk script that sends each `POST /products` with its own `Idempotency-Key` and SKU.
@@ -599,9 +600,19 @@ async fn start_time(plan: &Plan) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// The standalone mock embedded in the bench process, on loopback.
+async fn embedded(
+    builder: paperlink_mock::PaperlinkMockBuilder,
+) -> Result<paperlink_mock::standalone::Running, BoxError> {
+    let server =
+        paperlink_mock::standalone::Server::bind(builder, SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await?;
+    Ok(server.spawn())
+}
+
 async fn sdk_overhead(plan: &Plan) -> Result<(), BoxError> {
-    let mock = Standalone::start(PaperlinkMock::builder().no_rate_limit()).await?;
-    let client = mock.client(RetryConfig::default())?;
+    let mock = embedded(PaperlinkMock::builder().no_rate_limit()).await?;
+    let client = client(&mock, RetryConfig::default())?;
     let product = client
         .products()
         .create(paperlink_sdk::CreateProduct::new(
@@ -612,8 +623,12 @@ async fn sdk_overhead(plan: &Plan) -> Result<(), BoxError> {
         .await?;
     let raw = reqwest::Client::new();
     let (url, auth) = (
-        format!("{}/products/{}", mock.base_url, product.id),
-        bearer(&mock.token),
+        format!("{}/products/{}", mock.base_url(), product.id),
+        bearer(
+            &mock
+                .token(KeyMode::Test, KeyScope::ReadWrite)
+                .ok_or("a seeded key")?,
+        ),
     );
     let (mut ours, mut base) = (Vec::new(), Vec::new());
     for _ in 0..plan.sdk_calls {
@@ -644,8 +659,8 @@ async fn pagination(plan: &Plan) -> Result<(), BoxError> {
                 .created_at(t0 + Duration::from_secs(i)),
         );
     }
-    let mock = Standalone::start(builder).await?;
-    let client = mock.client(RetryConfig::default())?;
+    let mock = embedded(builder).await?;
+    let client = client(&mock, RetryConfig::default())?;
     // The cursor after 9,900 products: the id of the 9,900th, newest first.
     let mut cursor = None;
     let mut stream = Box::pin(client.products().stream(ListProducts::new().limit(100)));
@@ -941,7 +956,7 @@ async fn reads_beside_creates(mock: &Binary, seconds: u64) -> Result<(Load, Load
 
 async fn load_with_faults(plan: &Plan) -> Result<(), BoxError> {
     let (clients, total) = plan.load;
-    let mock = Standalone::start(PaperlinkMock::builder().no_rate_limit()).await?;
+    let mock = embedded(PaperlinkMock::builder().no_rate_limit()).await?;
     inject_create_faults(&mock, 0.10)?;
     let report = create_under_faults(&mock, clients, total).await?;
     println!(

@@ -175,15 +175,13 @@ async fn run(args: Args) -> Result<(), String> {
         .await
         .and_then(|server| server.limits(limits))
         .map_err(|e| report(&e))?;
+    let shutdown = shutdown_signal();
     tracing::info!(url = %server.base_url(), "listening");
     // A closed stdout (`paperlink-mock | head -1`) must not stop the server.
     if let Err(error) = banner(&server, args.data.as_deref()) {
         tracing::warn!(%error, "could not print the banner; serving anyway");
     }
-    server
-        .serve(shutdown_signal())
-        .await
-        .map_err(|e| report(&e))?;
+    server.serve(shutdown).await.map_err(|e| report(&e))?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -216,25 +214,37 @@ fn banner(server: &Server, data: Option<&std::path::Path>) -> std::io::Result<()
     out.flush()
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
+/// first polled, so a signal that comes as soon as the banner is out stops the server cleanly.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |stream: Option<tokio::signal::unix::Signal>| async move {
+                match stream {
+                    Some(mut stream) => {
+                        stream.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => {}
+                () = wait(terminate) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -38,10 +38,13 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::builder::{NewKey, PaperlinkMockBuilder};
+use secrecy::SecretString;
+
+use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
 use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
 use crate::model::MAX_BODY;
+use crate::model::{KeyMode, KeyScope};
 
 /// How the server protects itself from slow, silent or too many clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +193,25 @@ impl Server {
         self.core.clone()
     }
 
+    /// Serves on a task of its own until the returned handle is shut down or dropped: for a
+    /// test or a tool that embeds the server.
+    pub fn spawn(self) -> Running {
+        let (base_url, addr, core) = (self.base_url(), self.addr, self.core());
+        let seeded = self.seeded.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.serve(async {
+            let _ = stopped.await;
+        }));
+        Running {
+            base_url,
+            addr,
+            core,
+            seeded,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
     /// Serves until `shutdown` completes, then stops accepting, lets the requests in flight
     /// finish for up to [`Limits::shutdown_timeout`], and returns (dropping any connection
     /// still open).
@@ -253,6 +275,88 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// A standalone mock serving on a task of its own ([`Server::spawn`]). Dropping it stops the
+/// server; [`Running::shutdown`] stops it and waits until it has.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let _ = rustls::crypto::ring::default_provider().install_default();
+/// use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, standalone::Server};
+/// use secrecy::ExposeSecret;
+///
+/// let mock = Server::bind(PaperlinkMock::builder(), "127.0.0.1:0".parse()?).await?.spawn();
+/// let token = mock.token(KeyMode::Test, KeyScope::ReadOnly).ok_or("a seeded key")?;
+/// let listed = reqwest::Client::new()
+///     .get(format!("{}/products", mock.base_url()))
+///     .bearer_auth(token.expose_secret())
+///     .send()
+///     .await?;
+/// assert_eq!(listed.status(), 200);
+/// mock.shutdown().await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct Running {
+    base_url: String,
+    addr: SocketAddr,
+    core: Arc<MockCore>,
+    seeded: Vec<NewKey>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<io::Result<()>>>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Running {
+    /// `http://ADDR/api/v1`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared core (control-plane calls without HTTP).
+    pub fn core(&self) -> &Arc<MockCore> {
+        &self.core
+    }
+
+    /// The token of a seeded key; `None` when the state was restored from a data file (the
+    /// tokens were shown when it was created).
+    pub fn token(&self, mode: KeyMode, scope: KeyScope) -> Option<SecretString> {
+        find_seeded(&self.seeded, mode, scope).map(|key| key.token.clone())
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to the shutdown timeout), and
+    /// waits until the server has stopped.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.map_err(io::Error::other)?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 

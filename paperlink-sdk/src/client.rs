@@ -15,12 +15,9 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::auth::Mode;
-use crate::config::ClientBuilder;
 use crate::error::{ApiError, ConfigError, Error, Result, redact};
-use crate::products::{Products, WriteOptions};
 use crate::rate_limit::RateLimit;
 use crate::retry::{RetryConfig, is_retryable, parse_retry_after};
-use crate::scope::ReadOnly;
 
 /// The Paperlink API client. `Clone` is cheap (an `Arc`); share one per key.
 ///
@@ -60,21 +57,6 @@ pub(crate) struct Inner {
 }
 
 impl Client {
-    /// A client with every default (production base URL, 3 attempts).
-    pub fn new(key: crate::ApiKey) -> Result<Self> {
-        Self::builder().api_key(key).build()
-    }
-
-    /// A builder for every setting.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client from `PAPERLINK_API_KEY` and, when set, `PAPERLINK_BASE_URL`.
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env().build()
-    }
-
     pub(crate) fn from_inner(inner: Inner) -> Self {
         Self {
             inner: Arc::new(inner),
@@ -103,11 +85,6 @@ impl Client {
             .lock()
             .ok()
             .and_then(|guard| *guard)
-    }
-
-    /// The products endpoints, reads and writes.
-    pub fn products(&self) -> Products<'_> {
-        Products::new(self)
     }
 
     /// This client as a read-only handle: its write methods do not exist, so code holding a
@@ -339,9 +316,8 @@ pub struct ReadOnlyClient {
 }
 
 impl ReadOnlyClient {
-    /// The products endpoints, reads only.
-    pub fn products(&self) -> Products<'_, ReadOnly> {
-        Products::new(&self.client)
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     /// The key's mode.
@@ -402,6 +378,27 @@ impl Call {
                 .idempotency_key
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
         );
+        self
+    }
+}
+
+/// Per-call options for writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[must_use]
+pub struct WriteOptions {
+    pub(crate) idempotency_key: Option<String>,
+}
+
+impl WriteOptions {
+    /// No options: a UUIDv4 idempotency key is generated for the call.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Use this `Idempotency-Key` (on every attempt). Reusing a key with the same body replays
+    /// the first result; with a different body the server answers `409 idempotency_key_reused`.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
         self
     }
 }

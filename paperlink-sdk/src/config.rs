@@ -26,6 +26,23 @@ pub const ENV_API_KEY: &str = "PAPERLINK_API_KEY";
 /// The environment variable [`Client::from_env`] reads an optional base URL from.
 pub const ENV_BASE_URL: &str = "PAPERLINK_BASE_URL";
 
+impl Client {
+    /// A client with every default (production base URL, 3 attempts).
+    pub fn new(key: ApiKey) -> Result<Self> {
+        Self::builder().api_key(key).build()
+    }
+
+    /// A builder for every setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client from `PAPERLINK_API_KEY` and, when set, `PAPERLINK_BASE_URL`.
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env().build()
+    }
+}
+
 /// Configures a [`Client`]. Setters never fail; [`build`](Self::build) reports the first
 /// problem.
 ///

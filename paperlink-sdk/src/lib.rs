@@ -95,7 +95,7 @@ mod types;
 
 pub use api::{ProductsApi, ProductsRead};
 pub use auth::{ApiKey, KeyError, Mode};
-pub use client::{Client, ReadOnlyClient};
+pub use client::{Client, ReadOnlyClient, WriteOptions};
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,
@@ -104,7 +104,7 @@ pub use error::{ApiError, ConfigError, Error, FieldError, Result};
 pub use pagination::{MAX_EMPTY_PAGES, Page};
 pub use products::{
     CreateProduct, ListProducts, Patch, Product, ProductStatus, Products, StatusFilter,
-    UpdateProduct, WriteOptions,
+    UpdateProduct,
 };
 pub use rate_limit::RateLimit;
 pub use retry::{

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use crate::client::Reply;
 use crate::error::{Error, Result};
-use crate::products::ListProducts;
 use crate::rate_limit::RateLimit;
 
 /// The list envelope's inner object: `{"data":[...],"hasMore":..,"nextCursor":..}`.
@@ -88,25 +87,27 @@ impl<T> IntoIterator for Page<T> {
 pub const MAX_EMPTY_PAGES: u32 = 10;
 
 /// Follows cursors lazily: a page is fetched only when the stream needs its first item.
+/// `fetch(after)` fetches the page after a cursor (`first` for the first page); whatever the
+/// list's other parameters are, the caller's closure keeps them.
 pub(crate) fn stream<T, F, Fut>(
-    params: ListProducts,
+    first: Option<String>,
     fetch: F,
 ) -> impl Stream<Item = Result<T>> + Send + 'static
 where
     T: Send + 'static,
-    F: Fn(ListProducts) -> Fut + Send + 'static,
+    F: Fn(Option<String>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<Page<T>>> + Send + 'static,
 {
     let mut seen = HashSet::new();
-    if let Some(first) = params.after_cursor() {
-        seen.insert(first.to_owned());
+    if let Some(first) = &first {
+        seen.insert(first.clone());
     }
-    let state = (Some(params), fetch, seen, 0u32);
-    stream::try_unfold(state, |(params, fetch, mut seen, empty)| async move {
-        let Some(mut params) = params else {
+    let state = (Some(first), fetch, seen, 0u32);
+    stream::try_unfold(state, |(after, fetch, mut seen, empty)| async move {
+        let Some(after) = after else {
             return Ok(None);
         };
-        let page = fetch(params.clone()).await?;
+        let page = fetch(after).await?;
         let empty = if page.items.is_empty() { empty + 1 } else { 0 };
         if let Some(cursor) = page.next().filter(|_| empty >= MAX_EMPTY_PAGES) {
             return Err(Error::EmptyPages {
@@ -120,10 +121,7 @@ where
                     cursor: cursor.to_owned(),
                 });
             }
-            Some(cursor) => {
-                params.set_after(Some(cursor.to_owned()));
-                Some(params)
-            }
+            Some(cursor) => Some(Some(cursor.to_owned())),
             None => None,
         };
         Ok(Some((page.items, (next, fetch, seen, empty))))
@@ -142,14 +140,14 @@ mod tests {
         let asked = Arc::new(Mutex::new(Vec::new()));
         let log = asked.clone();
         let pages = Arc::new(pages);
-        let items = stream(ListProducts::new(), move |params| {
+        let items = stream(None, move |after: Option<String>| {
             let log = log.clone();
             let pages = pages.clone();
             async move {
                 let mut log = log.lock().map_err(|_| Error::CursorLoop {
                     cursor: "poisoned".into(),
                 })?;
-                log.push(params.after_cursor().map(str::to_owned));
+                log.push(after);
                 Ok(pages[log.len() - 1].clone())
             }
         })

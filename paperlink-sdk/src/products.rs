@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::client::{Call, Client};
+use crate::client::{Call, Client, ReadOnlyClient, WriteOptions};
 use crate::error::Result;
 use crate::pagination::{self, Page};
 use crate::scope::{ReadOnly, ReadWrite, Scope};
@@ -410,24 +410,17 @@ impl UpdateProduct {
     }
 }
 
-/// Per-call options for writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[must_use]
-pub struct WriteOptions {
-    pub(crate) idempotency_key: Option<String>,
+impl Client {
+    /// The products endpoints, reads and writes.
+    pub fn products(&self) -> Products<'_> {
+        Products::new(self)
+    }
 }
 
-impl WriteOptions {
-    /// No options: a UUIDv4 idempotency key is generated for the call.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Use this `Idempotency-Key` (on every attempt). Reusing a key with the same body replays
-    /// the first result; with a different body the server answers `409 idempotency_key_reused`.
-    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
-        self.idempotency_key = Some(key.into());
-        self
+impl ReadOnlyClient {
+    /// The products endpoints, reads only.
+    pub fn products(&self) -> Products<'_, ReadOnly> {
+        Products::new(self.client())
     }
 }
 
@@ -466,8 +459,10 @@ impl<'a, S: Scope> Products<'a, S> {
         params: ListProducts,
     ) -> impl Stream<Item = Result<Product>> + Send + 'static {
         let client = self.client.clone();
-        pagination::stream(params, move |params| {
-            let client = client.clone();
+        let first = params.after_cursor().map(str::to_owned);
+        pagination::stream(first, move |after| {
+            let (client, mut params) = (client.clone(), params.clone());
+            params.set_after(after);
             async move { Products::<'_, ReadOnly>::new(&client).list(params).await }
         })
     }

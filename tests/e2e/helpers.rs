@@ -2,18 +2,14 @@
 
 use std::time::Duration;
 
-use paperlink_mock::standalone::Server;
+use paperlink_mock::standalone::{Running, Server};
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, PaperlinkMockBuilder};
 use paperlink_sdk::{ApiKey, Client, RetryConfig};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use time::OffsetDateTime;
-use tokio::sync::oneshot;
 
-/// reqwest is built without a default crypto provider in this workspace (see the README).
-pub fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
+pub use paperlink_tests::install_tls;
 
 /// A fixed start for the mock clock, so timestamps are predictable.
 pub fn t0() -> OffsetDateTime {
@@ -116,7 +112,7 @@ pub struct Http {
     pub http: reqwest::Client,
     tokens: Vec<(KeyMode, KeyScope, SecretString)>,
     _in_process: Option<PaperlinkMock>,
-    _stop: Option<oneshot::Sender<()>>,
+    _standalone: Option<Running>,
 }
 
 impl Http {
@@ -132,29 +128,22 @@ impl Http {
                     http,
                     tokens,
                     _in_process: Some(mock),
-                    _stop: None,
+                    _standalone: None,
                 }
             }
             Door::Standalone => {
-                let server = Server::bind(builder, "127.0.0.1:0".parse().expect("addr"))
+                let running = Server::bind(builder, "127.0.0.1:0".parse().expect("addr"))
                     .await
-                    .expect("binds");
-                let root = format!("http://{}", server.local_addr());
-                let tokens = server
-                    .seeded_keys()
-                    .iter()
-                    .map(|k| (k.info.mode, k.info.scope, k.token.clone()))
-                    .collect();
-                let (stop, stopped) = oneshot::channel::<()>();
-                tokio::spawn(server.serve(async {
-                    let _ = stopped.await;
-                }));
+                    .expect("binds")
+                    .spawn();
+                let root = format!("http://{}", running.local_addr());
+                let tokens = seeded_tokens(|m, s| running.token(m, s).expect("seeded key"));
                 Self {
                     root,
                     http,
                     tokens,
                     _in_process: None,
-                    _stop: Some(stop),
+                    _standalone: Some(running),
                 }
             }
         }

@@ -154,12 +154,8 @@ async fn endless_empty_pages_end_the_stream_with_a_typed_error() {
     );
 }
 
-fn new_product() -> CreateProduct {
-    CreateProduct::new("Web Design", Decimal::new(12010, 2), "USD".parse().unwrap())
-}
-
-#[tokio::test]
-async fn a_redirect_on_a_write_is_refused_and_nothing_reaches_the_other_origin() {
+/// An API that redirects every write to another origin, which would answer 201.
+async fn redirecting() -> (MockServer, MockServer) {
     let (api, elsewhere) = (MockServer::start().await, MockServer::start().await);
     Mock::given(method("POST"))
         .respond_with(
@@ -172,6 +168,16 @@ async fn a_redirect_on_a_write_is_refused_and_nothing_reaches_the_other_origin()
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {}})))
         .mount(&elsewhere)
         .await;
+    (api, elsewhere)
+}
+
+fn new_product() -> CreateProduct {
+    CreateProduct::new("Web Design", Decimal::new(12010, 2), "USD".parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_redirect_on_a_write_is_refused_and_nothing_reaches_the_other_origin() {
+    let (api, elsewhere) = redirecting().await;
     let error = client(&format!("{}/api/v1", api.uri()), None)
         .products()
         .create(new_product())
@@ -202,18 +208,7 @@ async fn a_redirect_on_a_write_is_refused_and_nothing_reaches_the_other_origin()
 
 #[tokio::test]
 async fn with_a_custom_client_that_follows_redirects_another_origins_answer_is_not_taken() {
-    let (api, elsewhere) = (MockServer::start().await, MockServer::start().await);
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(307)
-                .insert_header("location", format!("{}/api/v1/products", elsewhere.uri())),
-        )
-        .mount(&api)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {}})))
-        .mount(&elsewhere)
-        .await;
+    let (api, elsewhere) = redirecting().await;
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = Client::builder()
         .api_key(ApiKey::new(TOKEN).unwrap())
@@ -226,5 +221,10 @@ async fn with_a_custom_client_that_follows_redirects_another_origins_answer_is_n
     assert!(
         matches!(error, Error::Redirected { status: 201, .. }),
         "{error:?}"
+    );
+    assert_eq!(
+        elsewhere.received_requests().await.unwrap().len(),
+        1,
+        "the custom client followed the redirect; its answer was not taken as created"
     );
 }

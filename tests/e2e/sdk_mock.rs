@@ -499,23 +499,14 @@ async fn thirty_two_concurrent_writers_lose_and_duplicate_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_dropped_after_the_write_is_retried_into_a_replay() {
     install_tls();
-    let server =
+    let running =
         paperlink_mock::standalone::Server::bind(builder(), "127.0.0.1:0".parse().unwrap())
             .await
-            .unwrap();
-    let base = server.base_url();
-    let token = server
-        .seeded_keys()
-        .iter()
-        .find(|k| k.info.mode == KeyMode::Test && k.info.scope == KeyScope::ReadWrite)
-        .unwrap()
-        .token
-        .clone();
-    let core = server.core();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.serve(async {
-        let _ = stopped.await;
-    }));
+            .unwrap()
+            .spawn();
+    let base = running.base_url().to_owned();
+    let token = running.token(KeyMode::Test, KeyScope::ReadWrite).unwrap();
+    let core = running.core().clone();
     let drop_once = Fault::new("POST", "/api/v1/products", FaultKind::DropConnection).times(1);
     let admin = reqwest::Client::new();
     let fault = admin
@@ -552,8 +543,7 @@ async fn a_connection_dropped_after_the_write_is_retried_into_a_replay() {
         2,
         "{text}"
     );
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    running.shutdown().await.unwrap();
 }
 
 #[tokio::test]

@@ -60,31 +60,19 @@ async fn no_token_appears_in_trace_level_output_of_the_sdk_or_the_server() {
         .finish()
         .set_default();
 
-    let server = Server::bind(builder(), "127.0.0.1:0".parse().unwrap())
+    let running = Server::bind(builder(), "127.0.0.1:0".parse().unwrap())
         .await
-        .unwrap();
-    let base = server.base_url();
-    let tokens: Vec<String> = server
-        .seeded_keys()
-        .iter()
-        .map(|k| k.token.expose_secret().to_owned())
+        .unwrap()
+        .spawn();
+    let base = running.base_url().to_owned();
+    let tokens: Vec<String> = [KeyMode::Live, KeyMode::Test]
+        .into_iter()
+        .flat_map(|m| [KeyScope::ReadWrite, KeyScope::ReadOnly].map(|s| (m, s)))
+        .map(|(m, s)| running.token(m, s).unwrap().expose_secret().to_owned())
         .collect();
-    let rw = server
-        .seeded_keys()
-        .iter()
-        .find(|k| k.info.mode == KeyMode::Test && k.info.scope == KeyScope::ReadWrite)
-        .unwrap();
-    let ro = server
-        .seeded_keys()
-        .iter()
-        .find(|k| k.info.mode == KeyMode::Test && k.info.scope == KeyScope::ReadOnly)
-        .unwrap();
-    let (rw, ro) = (rw.token.clone(), ro.token.clone());
-    let core = server.core();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(server.serve(async {
-        let _ = stopped.await;
-    }));
+    let rw = running.token(KeyMode::Test, KeyScope::ReadWrite).unwrap();
+    let ro = running.token(KeyMode::Test, KeyScope::ReadOnly).unwrap();
+    let core = running.core().clone();
     {
         let mut probe =
             paperlink_mock::engine::MockRequest::new(reqwest::Method::POST, "/__admin/faults");
@@ -124,8 +112,7 @@ async fn no_token_appears_in_trace_level_output_of_the_sdk_or_the_server() {
         .list(ListProducts::new())
         .await
         .unwrap_err();
-    let _ = stop.send(());
-    running.await.unwrap().unwrap();
+    running.shutdown().await.unwrap();
 
     let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(

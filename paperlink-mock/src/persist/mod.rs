@@ -403,6 +403,6 @@ fn commit(
 }
 
 #[cfg(test)]
-mod refusals;
+mod files;
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! and the one-time import of the JSON-lines format.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,6 +75,26 @@ pub(super) fn new_key(core: &MockCore, mode: &str, scope: &str) -> (String, Stri
         data["token"].as_str().expect("token").to_owned(),
         data["id"].as_str().expect("id").to_owned(),
     )
+}
+
+/// Holds every commit until the test lets it run: hears each commit start on the receiver, and
+/// releases one per message on the sender. With `refuse_first`, the first commit then fails
+/// as a full disk would make it.
+fn gate_commits(core: &MockCore, refuse_first: bool) -> (Receiver<()>, Sender<()>) {
+    let (entered, commits) = channel::<()>();
+    let (release, released) = channel::<()>();
+    let released = Mutex::new(released);
+    let mut refuse = refuse_first;
+    store_of(core).before_commit(Box::new(move || {
+        let _ = entered.send(());
+        let _ = released.lock().expect("gate").recv();
+        if std::mem::take(&mut refuse) {
+            Err("the disk is full (injected)".to_owned())
+        } else {
+            Ok(())
+        }
+    }));
+    (commits, release)
 }
 
 /// The core's data file, to reach its test hooks.
@@ -304,19 +324,7 @@ fn a_refused_commit_is_undone_and_a_retry_creates_once() {
     assert_eq!(create(&core, &token, "BEFORE", None).status, 201);
 
     // The first commit from now on is held, then refused; later ones pass.
-    let (entered, commits) = channel::<()>();
-    let (release, released) = channel::<()>();
-    let released = Mutex::new(released);
-    let mut refuse = true;
-    store_of(&core).before_commit(Box::new(move || {
-        let _ = entered.send(());
-        let _ = released.lock().expect("gate").recv();
-        if std::mem::take(&mut refuse) {
-            Err("the disk is full (injected)".to_owned())
-        } else {
-            Ok(())
-        }
-    }));
+    let (commits, release) = gate_commits(&core, true);
     let first = {
         let (core, token) = (Arc::clone(&core), token.clone());
         std::thread::spawn(move || create(&core, &token, "LOST-1", Some("retry-me")))
@@ -426,14 +434,7 @@ fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
     let core = Arc::new(core);
     let token = test_token(&seeded);
     // Each commit reports itself, then waits until the test lets it run.
-    let (committing, commits) = channel::<()>();
-    let (release, released) = channel::<()>();
-    let released = Mutex::new(released);
-    store_of(&core).before_commit(Box::new(move || {
-        let _ = committing.send(());
-        let _ = released.lock().expect("gate").recv();
-        Ok(())
-    }));
+    let (commits, release) = gate_commits(&core, false);
     let spawn_create = |sku: &'static str| {
         let (core, token) = (Arc::clone(&core), token.clone());
         std::thread::spawn(move || create(&core, &token, sku, None).status)
@@ -494,69 +495,5 @@ fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
 
     let (core, _) = MockCore::from_builder(&builder).expect("restored core");
     assert_eq!(skus(&core, &token), ["G-1", "G-2", "G-3"]);
-    let _ = std::fs::remove_dir_all(dir);
-}
-
-/// A product's changes rewrite its one row, whether the create was in the same run, in the
-/// same transaction, or before a restart.
-#[test]
-fn a_changed_product_keeps_one_row_across_restarts() {
-    let (dir, path) = data_file("store-rows");
-    let builder = PaperlinkMock::builder().seed(19).data_file(&path);
-    let patch = |core: &MockCore, token: &str, id: &str, name: &str| {
-        let changed = core.handle(&request(
-            Method::PATCH,
-            &format!("/api/v1/products/{id}"),
-            token,
-            &format!(r#"{{"name":"{name}"}}"#),
-            None,
-        ));
-        assert_eq!(
-            changed.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&changed.body)
-        );
-    };
-    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-    let token = test_token(&seeded);
-    let created = create(&core, &token, "ROW-1", None);
-    let id = json(&created)["data"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    patch(&core, &token, &id, "first");
-    drop(core);
-    let (core, _) = MockCore::from_builder(&builder).expect("restored");
-    patch(&core, &token, &id, "second");
-    let archived = core.handle(&request(
-        Method::DELETE,
-        &format!("/api/v1/products/{id}"),
-        &token,
-        "",
-        None,
-    ));
-    assert_eq!(archived.status, 200);
-    drop(core);
-    let (core, _) = MockCore::from_builder(&builder).expect("restored");
-    let got = core.handle(&request(
-        Method::GET,
-        &format!("/api/v1/products/{id}"),
-        &token,
-        "",
-        None,
-    ));
-    assert_eq!(json(&got)["data"]["name"], "second");
-    assert_eq!(json(&got)["data"]["status"], "archived");
-    drop(core);
-    let reader = rusqlite::Connection::open(&path).expect("reader");
-    let rows: i64 = reader
-        .query_row(
-            "SELECT count(*) FROM products WHERE id = ?1",
-            [&id],
-            |row| row.get(0),
-        )
-        .expect("count");
-    assert_eq!(rows, 1);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,12 +1,14 @@
-//! The data file's refusals: a second mock on the same file, damaged, foreign and newer
-//! files, and the one-time import of the JSON-lines format.
+//! The data file itself: a second mock on the same file, damaged, foreign and newer files, the
+//! one-time import of the JSON-lines format, and one row per product.
 
 use std::path::PathBuf;
 
 use crate::PaperlinkMock;
 use crate::engine::MockCore;
 
-use super::tests::{create, data_file, file_bytes, refused, skus, test_token};
+use http::Method;
+
+use super::tests::{create, data_file, file_bytes, json, refused, request, skus, test_token};
 
 #[test]
 fn a_second_mock_on_the_same_file_refuses_at_once_and_touches_nothing() {
@@ -191,4 +193,68 @@ fn a_json_lines_file_is_imported_once() {
     assert_eq!(skus(&core, token), ["OLD-1", "OLD-2"]);
     let _ = std::fs::remove_dir_all(dir);
     let _ = std::fs::remove_dir_all(dir2);
+}
+
+/// A product's changes rewrite its one row, whether the create was in the same run, in the
+/// same transaction, or before a restart.
+#[test]
+fn a_changed_product_keeps_one_row_across_restarts() {
+    let (dir, path) = data_file("store-rows");
+    let builder = PaperlinkMock::builder().seed(19).data_file(&path);
+    let patch = |core: &MockCore, token: &str, id: &str, name: &str| {
+        let changed = core.handle(&request(
+            Method::PATCH,
+            &format!("/api/v1/products/{id}"),
+            token,
+            &format!(r#"{{"name":"{name}"}}"#),
+            None,
+        ));
+        assert_eq!(
+            changed.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&changed.body)
+        );
+    };
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    let token = test_token(&seeded);
+    let created = create(&core, &token, "ROW-1", None);
+    let id = json(&created)["data"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    patch(&core, &token, &id, "first");
+    drop(core);
+    let (core, _) = MockCore::from_builder(&builder).expect("restored");
+    patch(&core, &token, &id, "second");
+    let archived = core.handle(&request(
+        Method::DELETE,
+        &format!("/api/v1/products/{id}"),
+        &token,
+        "",
+        None,
+    ));
+    assert_eq!(archived.status, 200);
+    drop(core);
+    let (core, _) = MockCore::from_builder(&builder).expect("restored");
+    let got = core.handle(&request(
+        Method::GET,
+        &format!("/api/v1/products/{id}"),
+        &token,
+        "",
+        None,
+    ));
+    assert_eq!(json(&got)["data"]["name"], "second");
+    assert_eq!(json(&got)["data"]["status"], "archived");
+    drop(core);
+    let reader = rusqlite::Connection::open(&path).expect("reader");
+    let rows: i64 = reader
+        .query_row(
+            "SELECT count(*) FROM products WHERE id = ?1",
+            [&id],
+            |row| row.get(0),
+        )
+        .expect("count");
+    assert_eq!(rows, 1);
+    let _ = std::fs::remove_dir_all(dir);
 }
