@@ -106,7 +106,11 @@ impl Respond for CoreResponder {
 }
 
 fn template(mut response: MockResponse) -> ResponseTemplate {
-    let mut template = ResponseTemplate::new(response.status);
+    // A status outside HTTP's range (an injected fault through the Rust API) answers 500
+    // rather than stopping the responder.
+    let status = http::StatusCode::from_u16(response.status)
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut template = ResponseTemplate::new(status);
     for (name, value) in response.take_http_headers() {
         template = template.append_header(name, value);
     }

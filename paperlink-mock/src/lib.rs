@@ -161,7 +161,7 @@ pub use engine::journal::{
     JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RequestRecord,
 };
 pub use engine::keys::{DEFAULT_TEAM, KeyInfo, REVOKED_KEY_RETENTION, TOKEN_RANDOM_CHARS};
-pub use engine::limits::{Fault, FaultKind, RateLimitPolicy};
+pub use engine::limits::{Fault, FaultKind, MAX_FAULT_DELAY, RateLimitPolicy};
 pub use engine::products::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use error::MockError;
 pub use in_process::{CORE_PRIORITY, PaperlinkMock};

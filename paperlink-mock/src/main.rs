@@ -34,8 +34,8 @@ struct Args {
     /// optional "mode" and "team").
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
-    /// Requests allowed per key per window.
-    #[arg(long, default_value_t = 60)]
+    /// Requests allowed per key per window (at least 1; --no-rate-limit turns the limit off).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     rate_limit: u32,
     /// The rate-limit window in seconds (1 to 31622400, 366 days).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=MAX_PERIOD_SECS))]

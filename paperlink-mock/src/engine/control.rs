@@ -148,12 +148,15 @@ pub(crate) fn handle(
             Ok(MockResponse::json(200, data_body(&journal)))
         }
         (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults))),
-        (&Method::POST, ["faults"]) => body::<Fault>(request).map(|fault| {
+        (&Method::POST, ["faults"]) => body::<Fault>(request).and_then(|fault| {
+            if let Some((field, message)) = fault.problem() {
+                return Err(MockResponse::invalid(vec![FieldError::new(field, message)]));
+            }
             // Clamp the chance to 0..=1.
             let probability = fault.probability;
             let fault = fault.with_probability(probability);
             state.faults.push(fault.clone());
-            MockResponse::json(201, data_body(&fault))
+            Ok(MockResponse::json(201, data_body(&fault)))
         }),
         (&Method::DELETE, ["faults"]) => {
             state.faults.clear();

@@ -175,8 +175,9 @@ impl Fault {
     }
 
     /// Every request with `method` to `path` is answered after `delay`.
+    /// The delay is at most [`MAX_FAULT_DELAY`]; a longer one is cut to it.
     pub fn delay(method: &str, path: &str, delay: Duration) -> Self {
-        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        let millis = u64::try_from(delay.min(MAX_FAULT_DELAY).as_millis()).unwrap_or(u64::MAX);
         Self::new(method, path, FaultKind::Delay { millis })
     }
 
@@ -209,6 +210,29 @@ impl Fault {
                 (Some(w), Some(g)) if w == g => {}
                 _ => return false,
             }
+        }
+    }
+}
+
+/// The longest injected delay (one hour).
+pub const MAX_FAULT_DELAY: Duration = Duration::from_secs(3600);
+
+impl Fault {
+    /// What makes this fault unusable, if anything: a status outside 100 to 599, or a delay
+    /// longer than [`MAX_FAULT_DELAY`].
+    pub(crate) fn problem(&self) -> Option<(&'static str, String)> {
+        match &self.kind {
+            FaultKind::Status { status, .. } if !(100..=599).contains(status) => Some((
+                "kind.status",
+                "must be an HTTP status from 100 to 599".to_owned(),
+            )),
+            FaultKind::Delay { millis } if u128::from(*millis) > MAX_FAULT_DELAY.as_millis() => {
+                Some((
+                    "kind.millis",
+                    format!("must be at most {}", MAX_FAULT_DELAY.as_millis()),
+                ))
+            }
+            _ => None,
         }
     }
 }

@@ -227,3 +227,44 @@ fn the_journal_is_bounded_in_bytes_and_cuts_long_paths() {
         .sum();
     assert!(held <= JOURNAL_MAX_BYTES, "{held}");
 }
+
+#[tokio::test]
+async fn faults_out_of_range_are_refused_over_http_and_harmless_through_rust() {
+    let (core, token) = core();
+    for (body, field) in [
+        (
+            r#"{"path":"/api/v1/products","kind":{"kind":"status","status":1000}}"#,
+            "kind.status",
+        ),
+        (
+            r#"{"path":"/api/v1/products","kind":{"kind":"delay","millis":18446744073709551615}}"#,
+            "kind.millis",
+        ),
+    ] {
+        let refused = core.handle(&request(Method::POST, "/__admin/faults", None, body));
+        assert_eq!(refused.status, 400, "{body}");
+        assert_eq!(json(&refused)["error"]["details"][0]["field"], field);
+    }
+    still_serves(&core, &token);
+
+    let capped = crate::Fault::delay("GET", "/api/v1/products", Duration::MAX);
+    assert!(
+        capped.problem().is_none(),
+        "the Rust API cuts the delay to the maximum"
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mock = PaperlinkMock::start().await;
+    mock.inject(crate::Fault::fail_next(
+        "GET",
+        "/api/v1/products",
+        1,
+        1000,
+        None,
+    ));
+    let answered = reqwest::Client::new()
+        .get(format!("{}/products", mock.base_url()))
+        .send()
+        .await
+        .expect("an answer, not a stopped responder");
+    assert_eq!(answered.status(), 500);
+}
