@@ -45,7 +45,7 @@ use crate::engine::limits::{FaultKind, RateStatus};
 use crate::engine::request::json_body_problem;
 pub use crate::engine::request::{MockRequest, MockResponse};
 pub use crate::engine::routes::{API_PREFIX, API_ROUTES};
-use crate::engine::routes::{Route, route};
+use crate::engine::routes::{Operation, resolve};
 use crate::engine::state::State;
 use crate::error::MockError;
 
@@ -162,7 +162,7 @@ impl MockCore {
     pub fn handle(&self, request: &MockRequest) -> MockResponse {
         // What needs no state is worked out before taking the lock, so that the lock is held
         // only for the state's own work.
-        let mut prepared = Prepared::new(request);
+        let (mut prepared, operation) = Prepared::new(request);
         let mut state = self.lock();
         self.recover(&mut state);
         let now = state.clock.now();
@@ -180,7 +180,14 @@ impl MockCore {
                 .header("www-authenticate", "Bearer")
             }
         } else {
-            api(&mut state, request, &mut prepared, now, &mut outcome)
+            api(
+                &mut state,
+                request,
+                &mut prepared,
+                operation,
+                now,
+                &mut outcome,
+            )
         };
         let ticket = self.persist(&mut state, &request.method, response.status);
         let mut response = response;
@@ -239,9 +246,7 @@ impl MockCore {
 }
 
 /// What can be known about a request without the state.
-struct Prepared<'a> {
-    /// The API route and its methods, when the path is one.
-    route: Option<(Route<'a>, &'static [&'static str])>,
+struct Prepared {
     /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
     request_id: uuid::Uuid,
     /// The SHA-256 of the Bearer token, or why there is none.
@@ -249,34 +254,29 @@ struct Prepared<'a> {
     /// For a write that carries an `Idempotency-Key`: where its record is kept and what the
     /// body was, or why the header is refused.
     idempotency: Result<Option<Idempotency>, MockResponse>,
-    /// A create or update body, checked.
-    write: Option<Result<crate::engine::products::Write, MockResponse>>,
 }
 
-impl<'a> Prepared<'a> {
-    fn new(request: &'a MockRequest) -> Self {
+impl Prepared {
+    /// What is known before the lock, and what the request asks for (or its 404 or 405).
+    fn new(request: &MockRequest) -> (Self, Result<Operation<'_>, MockResponse>) {
         let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
         let credential = match (authorization.next(), authorization.next()) {
             // Two Authorization headers are ambiguous credentials, never "the first one wins".
             (_, Some(_)) => Err(AuthFailure::Malformed),
             (first, None) => bearer(first).map(hash_token),
         };
-        let route = route(&request.path);
-        let checked =
-            route.and_then(|(route, _)| crate::engine::products::check_write(request, &route));
-        let (write, object) = match checked {
-            Some((write, object)) => (Some(write), object),
-            None => (None, None),
+        let (operation, object) = match resolve(request) {
+            Ok((operation, object)) => (Ok(operation), object),
+            Err(problem) => (Err(problem), None),
         };
         let idempotency = idempotency::identify(request, credential.as_ref().ok(), object.as_ref());
-        Self {
-            route,
+        let prepared = Self {
             request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
                 .into_uuid(),
             credential,
             idempotency,
-            write,
-        }
+        };
+        (prepared, operation)
     }
 }
 
@@ -311,21 +311,15 @@ fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
 fn api(
     state: &mut State,
     request: &MockRequest,
-    prepared: &mut Prepared<'_>,
+    prepared: &mut Prepared,
+    operation: Result<Operation<'_>, MockResponse>,
     now: OffsetDateTime,
     outcome: &mut Outcome,
 ) -> MockResponse {
-    let Some((route, allowed)) = prepared.route else {
-        return MockResponse::error(404, "not_found", "no such route");
+    let operation = match operation {
+        Ok(operation) => operation,
+        Err(problem) => return problem,
     };
-    if !allowed.contains(&request.method.as_str()) {
-        return MockResponse::error(
-            405,
-            "method_not_allowed",
-            "this route does not accept that method",
-        )
-        .header("allow", allowed.join(", "));
-    }
     let fault = state.fault_for(request.method.as_str(), &request.path);
     if let Some(FaultKind::Status {
         status,
@@ -334,7 +328,7 @@ fn api(
     {
         return status_fault(status, retry_after);
     }
-    let mut response = authorized(state, request, prepared, route, now, outcome);
+    let mut response = authorized(state, request, prepared, operation, now, outcome);
     match fault {
         Some(FaultKind::Delay { millis }) => response.delay = Some(Duration::from_millis(millis)),
         Some(FaultKind::DropConnection) => response.drop_connection = true,
@@ -346,17 +340,20 @@ fn api(
 fn authorized(
     state: &mut State,
     request: &MockRequest,
-    prepared: &mut Prepared<'_>,
-    route: Route<'_>,
+    prepared: &mut Prepared,
+    operation: Operation<'_>,
     now: OffsetDateTime,
     outcome: &mut Outcome,
 ) -> MockResponse {
-    if let Route::OpenApi = route {
-        return MockResponse::json(
-            200,
-            Bytes::from_static(crate::model::openapi::DOCUMENT.as_bytes()),
-        );
-    }
+    let op = match operation {
+        Operation::OpenApi => {
+            return MockResponse::json(
+                200,
+                Bytes::from_static(crate::model::openapi::DOCUMENT.as_bytes()),
+            );
+        }
+        Operation::Products(op) => op,
+    };
     let credential = match prepared.credential {
         Ok(hash) => hash,
         Err(failure) => return unauthorized(failure),
@@ -399,8 +396,7 @@ fn authorized(
     {
         return idempotency::replay(stored, idempotency);
     }
-    let response =
-        crate::engine::products::handle(state, request, route, &key, prepared.write.take(), now);
+    let response = crate::engine::products::handle(state, request, op, &key, now);
     if let Some(idempotency) = idempotency.filter(|_| (200..300).contains(&response.status)) {
         let stored = idempotency::record(&idempotency, &response, now);
         state.remember(idempotency.scope, stored);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::engine::catalog::{Catalog, CatalogError, Filter, Stored};
 use crate::engine::keys::Caller;
 use crate::engine::state::{Settings, State, catalog_of};
-use crate::engine::{API_PREFIX, MockRequest, MockResponse, Route, json_body_problem};
+use crate::engine::{API_PREFIX, MockRequest, MockResponse, json_body_problem};
 use crate::model::{self, FieldError, data_body_json};
 
 /// Default page size.
@@ -16,68 +16,79 @@ pub const DEFAULT_LIMIT: usize = 20;
 /// Largest page size.
 pub const MAX_LIMIT: usize = 100;
 
-/// A create or update body, checked (size, content type, fields) before the state is locked.
-pub(crate) enum Write {
-    New(model::NewProduct),
-    Update(model::ProductInput),
+/// A products call, resolved from its route and method, a write's body checked (size,
+/// content type, fields) before the state is locked.
+pub(crate) enum ProductsOp<'a> {
+    /// `GET /products`.
+    List,
+    /// `POST /products`.
+    Create(Result<model::NewProduct, MockResponse>),
+    /// `GET /products/{id}`.
+    Get(&'a str),
+    /// `PATCH /products/{id}`.
+    Update(&'a str, Result<model::ProductInput, MockResponse>),
+    /// `DELETE /products/{id}`.
+    Delete(&'a str),
 }
 
-/// Checks the body of `POST /products` or `PATCH /products/{id}` (`None` for other requests),
-/// parsing it once; the parsed object also gives the idempotency fingerprint.
-pub(crate) fn check_write<'a>(
+/// The call a request on `/products` (no `id`) or `/products/{id}` makes, with a method the
+/// route accepts; a create or update body is parsed once, and its object returned for the
+/// idempotency fingerprint.
+pub(crate) fn resolve<'a>(
     request: &'a MockRequest,
-    route: &Route<'_>,
-) -> Option<(Result<Write, MockResponse>, Option<model::Object<'a>>)> {
-    let create = match (route, &request.method) {
-        (Route::Products, &Method::POST) => true,
-        (Route::Product(_), &Method::PATCH) => false,
-        _ => return None,
-    };
+    id: Option<&'a str>,
+) -> (ProductsOp<'a>, Option<model::Object<'a>>) {
+    match (id, &request.method) {
+        (None, &Method::POST) => {
+            let (checked, object) = checked_body(request, true);
+            let new =
+                checked.and_then(|input| model::new_product(input).map_err(MockResponse::invalid));
+            (ProductsOp::Create(new), object)
+        }
+        (None, _) => (ProductsOp::List, None),
+        (Some(id), &Method::PATCH) => {
+            let (checked, object) = checked_body(request, false);
+            (ProductsOp::Update(id, checked), object)
+        }
+        (Some(id), &Method::DELETE) => (ProductsOp::Delete(id), None),
+        (Some(id), _) => (ProductsOp::Get(id), None),
+    }
+}
+
+/// A create (`required`) or update body: framing, JSON object, fields.
+fn checked_body(
+    request: &MockRequest,
+    required: bool,
+) -> (
+    Result<model::ProductInput, MockResponse>,
+    Option<model::Object<'_>>,
+) {
     if let Some(problem) = json_body_problem(request) {
-        return Some((Err(problem), None));
+        return (Err(problem), None);
     }
     let object = match model::parse_object(&request.body) {
         Ok(object) => object,
-        Err(error) => return Some((Err(MockResponse::invalid(vec![error])), None)),
+        Err(error) => return (Err(MockResponse::invalid(vec![error])), None),
     };
-    let checked = model::product_fields(&object, create)
-        .and_then(|input| {
-            if create {
-                model::new_product(input).map(Write::New)
-            } else {
-                Ok(Write::Update(input))
-            }
-        })
-        .map_err(MockResponse::invalid);
-    Some((checked, Some(object)))
+    let checked = model::product_fields(&object, required).map_err(MockResponse::invalid);
+    (checked, Some(object))
 }
 
+/// Runs the call, after authentication, scope, rate limit and idempotency.
 pub(crate) fn handle(
     state: &mut State,
     request: &MockRequest,
-    route: Route<'_>,
+    op: ProductsOp<'_>,
     key: &Caller,
-    write: Option<Result<Write, MockResponse>>,
     now: OffsetDateTime,
 ) -> MockResponse {
-    let body = || MockResponse::invalid(vec![FieldError::new("body", "must be a JSON object")]);
-    match (route, &request.method, write) {
-        (Route::Products, &Method::GET, _) => {
-            list(state, key, request.query.as_deref().unwrap_or_default())
-        }
-        (Route::Products, &Method::POST, Some(Ok(Write::New(new)))) => create(state, key, new, now),
-        (Route::Product(id), &Method::GET, _) => get(state, key, id),
-        (Route::Product(id), &Method::PATCH, Some(Ok(Write::Update(input)))) => {
-            update(state, key, id, input, now)
-        }
-        (_, &Method::POST | &Method::PATCH, Some(Err(problem))) => problem,
-        (_, &Method::POST | &Method::PATCH, _) => body(),
-        (Route::Product(id), &Method::DELETE, _) => delete(state, key, id, now),
-        _ => MockResponse::error(
-            405,
-            "method_not_allowed",
-            "this route does not accept that method",
-        ),
+    match op {
+        ProductsOp::List => list(state, key, request.query.as_deref().unwrap_or_default()),
+        ProductsOp::Create(Ok(new)) => create(state, key, new, now),
+        ProductsOp::Get(id) => get(state, key, id),
+        ProductsOp::Update(id, Ok(input)) => update(state, key, id, input, now),
+        ProductsOp::Delete(id) => delete(state, key, id, now),
+        ProductsOp::Create(Err(problem)) | ProductsOp::Update(_, Err(problem)) => problem,
     }
 }
 

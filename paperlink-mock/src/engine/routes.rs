@@ -1,4 +1,9 @@
-//! The API's routes: which paths exist under `/api/v1`, and which methods each accepts.
+//! The API's routes: which paths exist under `/api/v1`, which methods each accepts, and what
+//! a request asks for once both are known.
+
+use crate::engine::products::{self, ProductsOp};
+use crate::engine::request::{MockRequest, MockResponse};
+use crate::model::Object;
 
 /// The API routes the mock serves, relative to `/api/v1`, with their methods.
 pub const API_ROUTES: &[(&str, &[&str])] = &[
@@ -12,13 +17,13 @@ pub const API_PREFIX: &str = "/api/v1";
 
 /// What one request was resolved to.
 #[derive(Clone, Copy)]
-pub(crate) enum Route<'a> {
+enum Route<'a> {
     OpenApi,
     Products,
     Product(&'a str),
 }
 
-pub(crate) fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> {
+fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> {
     let rest = path.strip_prefix(API_PREFIX)?;
     match rest {
         "/openapi.json" => Some((Route::OpenApi, API_ROUTES[0].1)),
@@ -28,4 +33,46 @@ pub(crate) fn route(path: &str) -> Option<(Route<'_>, &'static [&'static str])> 
             (!id.is_empty() && !id.contains('/')).then_some((Route::Product(id), API_ROUTES[2].1))
         }
     }
+}
+
+/// What a request on a known route, with a method that route accepts, asks for.
+// One per request, on the stack for its handling: boxing the large variant would only add an
+// allocation to every create.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Operation<'a> {
+    /// `GET /openapi.json`: served without authentication.
+    OpenApi,
+    /// A products call, its body checked.
+    Products(ProductsOp<'a>),
+}
+
+/// Resolves a request before the state is locked: its operation (with a write's body parsed
+/// and checked once) and, for a JSON object body, the object (which gives the idempotency
+/// fingerprint); or the 404 for an unknown path, or the 405 (with `Allow`) for a method the
+/// route does not accept.
+pub(crate) fn resolve(
+    request: &MockRequest,
+) -> Result<(Operation<'_>, Option<Object<'_>>), MockResponse> {
+    let Some((route, allowed)) = route(&request.path) else {
+        return Err(MockResponse::error(404, "not_found", "no such route"));
+    };
+    if !allowed.contains(&request.method.as_str()) {
+        return Err(MockResponse::error(
+            405,
+            "method_not_allowed",
+            "this route does not accept that method",
+        )
+        .header("allow", allowed.join(", ")));
+    }
+    Ok(match route {
+        Route::OpenApi => (Operation::OpenApi, None),
+        Route::Products => {
+            let (op, object) = products::resolve(request, None);
+            (Operation::Products(op), object)
+        }
+        Route::Product(id) => {
+            let (op, object) = products::resolve(request, Some(id));
+            (Operation::Products(op), object)
+        }
+    })
 }
