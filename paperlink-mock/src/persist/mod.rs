@@ -123,7 +123,11 @@ impl Opened {
                 return Err(problem(path, "could not be locked", Some(Box::new(e))));
             }
         }
-        match sqlite::kind(path)? {
+        let kind = sqlite::kind(path)?;
+        if kind == sqlite::Kind::New {
+            sync_directory(path)?;
+        }
+        match kind {
             sqlite::Kind::New | sqlite::Kind::Sqlite => {}
             sqlite::Kind::JsonLines => {
                 return Err(problem(
@@ -226,6 +230,18 @@ impl Opened {
             _lock: self.lock,
         })
     }
+}
+
+/// Makes a new file's directory entry durable (its parent, or `.` for a bare file name), so
+/// that a power cut after the first commit cannot lose the file itself.
+fn sync_directory(path: &Path) -> Result<(), MockError> {
+    let parent = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|dir| dir.sync_all())
+        .map_err(|e| problem(path, "could not sync its directory", Some(Box::new(e))))
 }
 
 /// Puts what the database holds in place of the durable part of `state`; rate windows, the
