@@ -195,6 +195,13 @@ impl PaperlinkMockBuilder {
                 problem: "must not be empty (it would lock the control plane)".to_owned(),
             });
         }
+        #[cfg(feature = "durable")]
+        if self.import_jsonl.is_some() && self.data_file.is_none() {
+            return Err(MockError::OutOfRange {
+                setting: "import_jsonl",
+                problem: "needs a data_file to import into".to_owned(),
+            });
+        }
         if self.start_time.is_some_and(|at| at >= CLOCK_END) {
             return Err(MockError::OutOfRange {
                 setting: "the start time",
@@ -211,23 +218,21 @@ impl PaperlinkMockBuilder {
         #[cfg(feature = "durable")]
         if let Some(path) = &self.data_file {
             let opened = crate::persist::Opened::open(path)?;
+            let durable = |state, store| {
+                MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store))
+            };
             if let Some(from) = &self.import_jsonl {
                 let store = opened.import_jsonl(from, &mut state)?;
-                let core =
-                    MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store));
-                return Ok((core, Vec::new()));
+                return Ok((durable(state, store), Vec::new()));
             }
             // An existing data file wins over fresh seeds.
             if opened.holds_state() {
                 let store = opened.load_into(&mut state)?;
-                let core =
-                    MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store));
-                return Ok((core, Vec::new()));
+                return Ok((durable(state, store), Vec::new()));
             }
             self.seed_products(&mut state)?;
             let store = opened.initialize(&state)?;
-            let core = MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store));
-            return Ok((core, seeded));
+            return Ok((durable(state, store), seeded));
         }
         self.seed_products(&mut state)?;
         Ok((MockCore::new(state, self.expose_admin_token()), seeded))

@@ -1,5 +1,6 @@
-//! The standalone front door: the same core behind a lean axum server (the `server` feature,
-//! on by default). This is what the `paperlink-mock` binary runs.
+//! The standalone front door: the same core behind a lean hyper server (the `server` feature,
+//! on by default), with [`Limits`] for slow, silent and too many clients. This is what the
+//! `paperlink-mock` binary runs; [`Server::spawn`] embeds it in a test or a tool.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]

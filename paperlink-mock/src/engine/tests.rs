@@ -139,6 +139,8 @@ async fn the_rust_api_stops_the_clock_at_its_end_and_refuses_periods_out_of_rang
         PaperlinkMock::builder().rate_limit(RateLimitPolicy::new(1, Duration::ZERO)),
         PaperlinkMock::builder().start_time(CLOCK_END),
         PaperlinkMock::builder().admin_token(" "),
+        #[cfg(feature = "durable")]
+        PaperlinkMock::builder().import_jsonl("state.jsonl"),
     ] {
         let refused = builder.start().await;
         assert!(
