@@ -152,7 +152,8 @@ mod tests {
     #[tokio::test]
     async fn an_injected_503_is_retried_with_the_same_idempotency_key() {
         let mock = PaperlinkMock::start().await;
-        mock.fail_next("POST", "/products", 1, 503, None);
+        mock.fail_next("POST", "/products", 1, 503, None)
+            .expect("a fault on a real route");
         let client = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
 
         assert_eq!(

@@ -42,6 +42,14 @@ pub enum MockError {
     /// The data file refused a change made through the Rust API; the change was undone.
     #[error("the data file refused the change, so it was undone")]
     Storage,
+    /// A fault that could never fire, or whose status or delay is out of range.
+    #[error("invalid fault: {field} {message}")]
+    InvalidFault {
+        /// The fault's field at fault (`path`, `kind.status`, `kind.millis`).
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// A setting is out of its range.
     #[error("{setting} {problem}")]
     OutOfRange {

@@ -269,14 +269,22 @@ impl PaperlinkMock {
             .collect()
     }
 
-    /// Injects a fault.
-    pub fn inject(&self, fault: Fault) {
+    /// Injects a fault. Its path may be relative to the base URL (`/products/*`) or in full
+    /// (`/api/v1/products/*`). A fault that no route and method of the API can match (it would
+    /// never fire), or whose status or delay is out of range, is refused.
+    pub fn inject(&self, fault: Fault) -> Result<(), MockError> {
+        let fault = fault.in_full();
+        if let Some((field, message)) = crate::engine::routes::fault_problem(&fault) {
+            return Err(MockError::InvalidFault { field, message });
+        }
         self.core().lock().faults.push(fault);
+        Ok(())
     }
 
-    /// The next `times` calls of `method` to `path` (relative to the base URL, such as
-    /// `/products`; `*` matches one segment) get `status`, with `Retry-After` when given.
-    /// Nothing changes on the server for those calls.
+    /// The next `times` calls of `method` to `path` (`/products`, or in full
+    /// `/api/v1/products`; `*` matches one segment) get `status`, with `Retry-After` when
+    /// given. Nothing changes on the server for those calls. Refused as
+    /// [`inject`](Self::inject) refuses.
     pub fn fail_next(
         &self,
         method: &str,
@@ -284,19 +292,14 @@ impl PaperlinkMock {
         times: u32,
         status: u16,
         retry_after: Option<u64>,
-    ) {
-        self.inject(Fault::fail_next(
-            method,
-            &format!("{API_PREFIX}{path}"),
-            times,
-            status,
-            retry_after,
-        ));
+    ) -> Result<(), MockError> {
+        self.inject(Fault::fail_next(method, path, times, status, retry_after))
     }
 
-    /// Every call of `method` to `path` (relative to the base URL) is answered after `delay`.
-    pub fn delay(&self, method: &str, path: &str, delay: Duration) {
-        self.inject(Fault::delay(method, &format!("{API_PREFIX}{path}"), delay));
+    /// Every call of `method` to `path` (either spelling) is answered after `delay` (at most
+    /// [`MAX_FAULT_DELAY`](crate::MAX_FAULT_DELAY)).
+    pub fn delay(&self, method: &str, path: &str, delay: Duration) -> Result<(), MockError> {
+        self.inject(Fault::delay(method, path, delay))
     }
 
     /// Removes every injected fault.

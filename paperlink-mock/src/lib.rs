@@ -111,7 +111,7 @@
 //! use wiremock::{Mock, ResponseTemplate, matchers::{method, path}};
 //!
 //! let mock = PaperlinkMock::start().await;
-//! mock.fail_next("GET", "/products", 1, 503, Some(1));
+//! mock.fail_next("GET", "/products", 1, 503, Some(1))?;
 //!
 //! // A test's own Mock outranks the core (which sits at the lowest priority).
 //! Mock::given(method("GET")).and(path("/api/v1/products/00000000-0000-0000-0000-000000000000"))

@@ -85,7 +85,8 @@ async fn a_tests_own_mock_overrides_a_route_and_the_rest_stays_real() {
 #[tokio::test]
 async fn a_delayed_route_trips_the_clients_timeout() {
     let mock = mock().await;
-    mock.delay("GET", "/products", Duration::from_millis(300));
+    mock.delay("GET", "/products", Duration::from_millis(300))
+        .unwrap();
     let slow = Client::builder()
         .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly)).unwrap())
         .base_url(mock.base_url())

@@ -74,7 +74,7 @@ async fn money_and_timestamps_round_trip_exactly() {
 #[tokio::test]
 async fn every_request_carries_the_bearer_token_even_on_retries() {
     let mock = mock().await;
-    mock.fail_next("POST", "/products", 1, 503, None);
+    mock.fail_next("POST", "/products", 1, 503, None).unwrap();
     let client = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
     let p = client.products().create(web()).await.unwrap();
     client.products().get(p.id).await.unwrap();
@@ -96,7 +96,7 @@ async fn every_request_carries_the_bearer_token_even_on_retries() {
 #[tokio::test(start_paused = true)]
 async fn a_429_is_retried_after_its_retry_after() {
     let mock = mock().await;
-    mock.fail_next("GET", "/products", 1, 429, Some(7));
+    mock.fail_next("GET", "/products", 1, 429, Some(7)).unwrap();
     let client = paused_client(
         &mock,
         KeyMode::Test,
@@ -120,7 +120,8 @@ async fn a_429_is_retried_after_its_retry_after() {
 #[tokio::test(start_paused = true)]
 async fn a_create_retried_after_503s_creates_exactly_one_product_with_one_key() {
     let mock = mock().await;
-    mock.fail_next("POST", "/products", 2, 503, Some(1));
+    mock.fail_next("POST", "/products", 2, 503, Some(1))
+        .unwrap();
     let client = paused_client(
         &mock,
         KeyMode::Test,
@@ -177,7 +178,7 @@ async fn a_callers_idempotency_key_is_sent_and_replays_the_first_result() {
 #[tokio::test]
 async fn without_retries_a_post_is_sent_once_and_never_past_the_limit() {
     let mock = mock().await;
-    mock.fail_next("POST", "/products", 5, 503, None);
+    mock.fail_next("POST", "/products", 5, 503, None).unwrap();
     let once = client_for(
         &mock.base_url(),
         mock.token(KeyMode::Test, KeyScope::ReadWrite),
@@ -457,7 +458,8 @@ async fn thirty_two_concurrent_writers_lose_and_duplicate_nothing() {
     let mock = builder().no_rate_limit().start().await.unwrap();
     mock.inject(
         Fault::fail_next("POST", "/api/v1/products", 1_000, 503, None).with_probability(0.2),
-    );
+    )
+    .unwrap();
     let client = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
     let tasks: Vec<_> = (0..32)
         .map(|t| {

@@ -149,7 +149,8 @@ pub(crate) fn handle(
         }
         (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults))),
         (&Method::POST, ["faults"]) => body::<Fault>(request).and_then(|fault| {
-            if let Some((field, message)) = fault.problem() {
+            let fault = fault.in_full();
+            if let Some((field, message)) = crate::engine::routes::fault_problem(&fault) {
                 return Err(MockResponse::invalid(vec![FieldError::new(field, message)]));
             }
             // Clamp the chance to 0..=1.

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::engine::clock::later;
+use crate::model::API_PREFIX;
 
 /// A sliding-window rate limit per API key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,14 +146,35 @@ fn one() -> f64 {
 impl Fault {
     /// A fault hitting every request with `method` to `path` (`*` matches one segment),
     /// until limited with [`times`](Self::times) or [`with_probability`](Self::with_probability).
+    ///
+    /// The path may be relative to the base URL (`/products/*`) or in full
+    /// (`/api/v1/products/*`): every route lives under `/api/v1`.
     pub fn new(method: &str, path: &str, kind: FaultKind) -> Self {
         Self {
-            method: Some(method.to_ascii_uppercase()),
+            method: Some(method.to_owned()),
             path: path.to_owned(),
             kind,
             times: None,
             probability: 1.0,
         }
+        .in_full()
+    }
+
+    /// This fault with its path in full (a path relative to the base URL gets `/api/v1`) and
+    /// its method in upper case.
+    pub(crate) fn in_full(mut self) -> Self {
+        let full = self.path == API_PREFIX
+            || self
+                .path
+                .strip_prefix(API_PREFIX)
+                .is_some_and(|rest| rest.starts_with('/'));
+        if !full {
+            self.path = format!("{API_PREFIX}{}", self.path);
+        }
+        if let Some(method) = &mut self.method {
+            method.make_ascii_uppercase();
+        }
+        self
     }
 
     /// The next `times` requests with `method` to `path` get `status` (no state changes).

@@ -1,6 +1,7 @@
 //! The API's routes: which paths exist under `/api/v1`, which methods each accepts, and what
 //! a request asks for once both are known.
 
+use crate::engine::limits::Fault;
 use crate::engine::products::{self, ProductsOp};
 use crate::engine::request::{MockRequest, MockResponse};
 use crate::model::Object;
@@ -12,8 +13,7 @@ pub const API_ROUTES: &[(&str, &[&str])] = &[
     ("/products/{id}", &["GET", "PATCH", "DELETE"]),
 ];
 
-/// The path prefix of the public API.
-pub const API_PREFIX: &str = "/api/v1";
+pub use crate::model::API_PREFIX;
 
 /// What one request was resolved to.
 #[derive(Clone, Copy)]
@@ -74,5 +74,48 @@ pub(crate) fn resolve(
             let (op, object) = products::resolve(request, Some(id));
             (Operation::Products(op), object)
         }
+    })
+}
+
+/// What makes a fault unusable: a status or delay out of range ([`Fault::problem`]), or a
+/// method and path that no route of the API can match (such a fault would never fire).
+pub(crate) fn fault_problem(fault: &Fault) -> Option<(&'static str, String)> {
+    fault.problem().or_else(|| {
+        (!can_match(fault)).then(|| {
+            let method = fault
+                .method
+                .as_deref()
+                .map_or(String::new(), |m| format!(" with {m}"));
+            (
+                "path",
+                format!(
+                    "{}{method} matches no route of the API (routes: /api/v1/openapi.json, \
+                     /api/v1/products, /api/v1/products/{{id}})",
+                    fault.path
+                ),
+            )
+        })
+    })
+}
+
+/// Whether some route of the API, with a method it accepts, can match this fault (its path in
+/// full; `*` matches one segment, and any segment matches a route's `{id}`).
+pub(crate) fn can_match(fault: &Fault) -> bool {
+    API_ROUTES.iter().any(|(template, methods)| {
+        let method_fits = fault.method.as_deref().is_none_or(|m| {
+            methods
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(m))
+        });
+        let full = format!("{API_PREFIX}{template}");
+        let (mut want, mut have) = (fault.path.split('/'), full.split('/'));
+        let path_fits = loop {
+            match (want.next(), have.next()) {
+                (None, None) => break true,
+                (Some(w), Some(h)) if w == h || w == "*" || (h == "{id}" && !w.is_empty()) => {}
+                _ => break false,
+            }
+        };
+        method_fits && path_fits
     })
 }

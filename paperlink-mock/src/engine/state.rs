@@ -369,7 +369,7 @@ mod tests {
         s.faults.push(Fault::fail_next("GET", "/a", 100, 429, None));
         assert!(
             matches!(
-                s.fault_for("GET", "/a"),
+                s.fault_for("GET", "/api/v1/a"),
                 Some(FaultKind::Status { status: 429, .. })
             ),
             "the second fault gets its turn"

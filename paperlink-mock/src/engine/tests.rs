@@ -254,19 +254,76 @@ async fn faults_out_of_range_are_refused_over_http_and_harmless_through_rust() {
         capped.problem().is_none(),
         "the Rust API cuts the delay to the maximum"
     );
+    let mock = PaperlinkMock::start().await;
+    let refused = mock.inject(crate::Fault::fail_next("GET", "/products", 1, 1000, None));
+    assert!(
+        matches!(
+            refused,
+            Err(crate::MockError::InvalidFault {
+                field: "kind.status",
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_fault_accepts_either_spelling_of_its_path_and_one_that_can_never_fire_is_refused() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mock = PaperlinkMock::start().await;
-    mock.inject(crate::Fault::fail_next(
-        "GET",
-        "/api/v1/products",
-        1,
-        1000,
+    let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        http.get(format!("{}{path}", mock.base_url()))
+            .bearer_auth(token.expose_secret())
+            .send()
+    };
+    mock.fail_next("GET", "/products", 1, 503, None)
+        .expect("relative to the base URL");
+    mock.fail_next("get", "/api/v1/products/*", 1, 502, None)
+        .expect("in full, any method case");
+    assert_eq!(get("/products").await.expect("answer").status(), 503);
+    assert_eq!(get("/products/x").await.expect("answer").status(), 502);
+    assert_eq!(get("/products").await.expect("answer").status(), 200);
+
+    for (method, path) in [
+        ("GET", "/product"),
+        ("PUT", "/products"),
+        ("POST", "/products/*"),
+    ] {
+        let refused = mock.fail_next(method, path, 1, 503, None);
+        assert!(
+            matches!(
+                refused,
+                Err(crate::MockError::InvalidFault { field: "path", .. })
+            ),
+            "{method} {path}: {refused:?}"
+        );
+    }
+    // The same over HTTP: a relative path fires, a path that matches nothing is a 400.
+    let (core, token) = core();
+    let relative = core.handle(&request(
+        Method::POST,
+        "/__admin/faults",
         None,
+        r#"{"method":"GET","path":"/products","kind":{"kind":"status","status":503},"times":1}"#,
     ));
-    let answered = reqwest::Client::new()
-        .get(format!("{}/products", mock.base_url()))
-        .send()
-        .await
-        .expect("an answer, not a stopped responder");
-    assert_eq!(answered.status(), 500);
+    assert_eq!(
+        relative.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&relative.body)
+    );
+    assert_eq!(json(&relative)["data"]["path"], "/api/v1/products");
+    let list = request(Method::GET, "/api/v1/products", Some(&token), "");
+    assert_eq!(core.handle(&list).status, 503);
+    let nowhere = core.handle(&request(
+        Method::POST,
+        "/__admin/faults",
+        None,
+        r#"{"method":"DELETE","path":"/products","kind":{"kind":"status","status":503}}"#,
+    ));
+    assert_eq!(nowhere.status, 400);
+    assert_eq!(json(&nowhere)["error"]["details"][0]["field"], "path");
 }

@@ -3,6 +3,9 @@
 //! bodies, and how digests and bodies are written in the data file. Nothing here imports any
 //! other part of the crate.
 
+/// The path prefix of the public API.
+pub const API_PREFIX: &str = "/api/v1";
+
 mod body;
 pub(crate) mod millis;
 mod mode;
