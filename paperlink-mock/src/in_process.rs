@@ -226,7 +226,13 @@ impl PaperlinkMock {
 
     /// A snapshot of the default team's products in `mode`, newest first.
     pub fn products(&self, mode: KeyMode) -> Vec<ProductRecord> {
-        self.core().lock().catalog(DEFAULT_TEAM, mode).snapshot()
+        self.team_products(DEFAULT_TEAM, mode)
+    }
+
+    /// A snapshot of `team`'s products in `mode`, newest first (a team made with
+    /// [`create_team_key`](Self::create_team_key)).
+    pub fn team_products(&self, team: &str, mode: KeyMode) -> Vec<ProductRecord> {
+        self.core().lock().catalog(team, mode).snapshot()
     }
 
     /// Adds a product to the default team in `mode` without an API call.

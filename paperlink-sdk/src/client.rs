@@ -329,6 +329,16 @@ impl ReadOnlyClient {
     pub fn rate_limit(&self) -> Option<RateLimit> {
         self.client.rate_limit()
     }
+
+    /// The key as the dashboard shows it (`pk_live_AbC…`). Safe to log.
+    pub fn key_hint(&self) -> &str {
+        self.client.key_hint()
+    }
+
+    /// The base URL every path is appended to.
+    pub fn base_url(&self) -> &Url {
+        self.client.base_url()
+    }
 }
 
 /// `{"data": T}`; `data` may be absent or null on an empty success.

@@ -7,7 +7,7 @@ use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::auth::ApiKey;
-use crate::client::{Client, Inner};
+use crate::client::{Client, Inner, ReadOnlyClient};
 use crate::error::{ConfigError, Error, Result};
 use crate::retry::RetryConfig;
 
@@ -40,6 +40,13 @@ impl Client {
     /// A client from `PAPERLINK_API_KEY` and, when set, `PAPERLINK_BASE_URL`.
     pub fn from_env() -> Result<Self> {
         ClientBuilder::from_env().build()
+    }
+}
+
+impl ReadOnlyClient {
+    /// A read-only client with every default, built directly (no full [`Client`] is held).
+    pub fn new(key: ApiKey) -> Result<Self> {
+        Client::builder().api_key(key).build_read_only()
     }
 }
 
@@ -196,6 +203,12 @@ impl ClientBuilder {
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
+    }
+
+    /// Checks the settings and builds a client for a Read-only key: one that never holds a
+    /// full [`Client`], so a job handed a Read-only key cannot compile a write.
+    pub fn build_read_only(self) -> Result<ReadOnlyClient> {
+        self.build().map(|client| client.read_only())
     }
 
     /// Checks the settings and builds the client. Nothing is sent.

@@ -6,6 +6,7 @@ mod bad_input;
 mod helpers;
 mod hostile;
 mod in_process;
+mod integrator;
 mod load;
 mod mock_rules;
 mod sdk_mock;

@@ -173,8 +173,8 @@ pub(crate) fn handle(
         }),
         (&Method::GET, ["products"]) => {
             let team = query(request, "team").unwrap_or_else(|| DEFAULT_TEAM.to_owned());
-            let mode = match query(request, "mode").as_deref() {
-                Some("live") => KeyMode::Live,
+            let mode = match query(request, "mode") {
+                Some(mode) if mode.eq_ignore_ascii_case("live") => KeyMode::Live,
                 _ => KeyMode::Test,
             };
             Ok(MockResponse::json(

@@ -17,6 +17,8 @@ pub struct RequestRecord {
     pub method: String,
     /// Path, without the query.
     pub path: String,
+    /// The query string, without `?` (cursors, filters), when there was one.
+    pub query: Option<String>,
     /// Status served.
     pub status: u16,
     /// The key's prefix (`pk_test_AbC`), when the request authenticated.
@@ -28,7 +30,7 @@ pub struct RequestRecord {
     pub request_id: String,
 }
 
-/// The longest path a journal line keeps, in bytes; a longer one is cut and ends in
+/// The longest path (or query) a journal line keeps, in bytes; a longer one is cut and ends in
 /// [`JOURNAL_CUT_MARKER`].
 pub const JOURNAL_FIELD_MAX: usize = 1024;
 /// What ends a path the journal cut.
@@ -56,6 +58,7 @@ pub(crate) fn journal_text(text: &str) -> String {
 pub(crate) struct JournalEntry {
     pub(crate) method: http::Method,
     pub(crate) path: String,
+    pub(crate) query: Option<String>,
     pub(crate) status: u16,
     pub(crate) key_prefix: Option<String>,
     pub(crate) time: OffsetDateTime,
@@ -64,13 +67,17 @@ pub(crate) struct JournalEntry {
 
 impl JournalEntry {
     fn cost(&self) -> usize {
-        JOURNAL_LINE_OVERHEAD + self.path.len() + self.key_prefix.as_ref().map_or(0, String::len)
+        JOURNAL_LINE_OVERHEAD
+            + self.path.len()
+            + self.query.as_ref().map_or(0, String::len)
+            + self.key_prefix.as_ref().map_or(0, String::len)
     }
 
     pub(crate) fn record(&self) -> RequestRecord {
         RequestRecord {
             method: self.method.as_str().to_owned(),
             path: self.path.clone(),
+            query: self.query.clone(),
             status: self.status,
             key_prefix: self.key_prefix.clone(),
             time: self.time,
@@ -141,6 +148,7 @@ mod tests {
                 JournalEntry {
                     method: http::Method::GET,
                     path: format!("/{i}"),
+                    query: None,
                     status: 200,
                     key_prefix: None,
                     time: OffsetDateTime::UNIX_EPOCH,

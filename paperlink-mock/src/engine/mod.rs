@@ -194,6 +194,10 @@ impl MockCore {
         state.journal(JournalEntry {
             method: request.method.clone(),
             path: crate::engine::journal::journal_text(&request.path),
+            query: request
+                .query
+                .as_deref()
+                .map(crate::engine::journal::journal_text),
             status: response.status,
             key_prefix: outcome.key_prefix.clone(),
             time: now,

@@ -2,13 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A key's mode: Live or Test data.
+/// A key's mode: Live or Test data. Written `live` / `test`; read in any of `live`, `LIVE`,
+/// `Live` (and the same for `test`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyMode {
     /// `pk_live_…`.
+    #[serde(alias = "LIVE", alias = "Live")]
     Live,
     /// `pk_test_…`.
+    #[serde(alias = "TEST", alias = "Test")]
     Test,
 }
 
@@ -25,13 +28,16 @@ impl KeyMode {
     pub const ALL: [KeyMode; 2] = [KeyMode::Live, KeyMode::Test];
 }
 
-/// A key's scope.
+/// A key's scope. Written `READ_WRITE` / `READ_ONLY`; `read_write` and `ReadWrite` (and the
+/// same for Read-only) are read too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum KeyScope {
     /// Read & Write: `GET`, `POST`, `PATCH`, `DELETE`.
+    #[serde(alias = "read_write", alias = "ReadWrite")]
     ReadWrite,
     /// Read-only: `GET` only; writes get `403 scope_insufficient`.
+    #[serde(alias = "read_only", alias = "ReadOnly")]
     ReadOnly,
 }
 

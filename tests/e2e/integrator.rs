@@ -1,0 +1,128 @@
+//! Small traps an integrator met, each written as an integrator's test (public API only): the
+//! journal shows queries, the control plane takes either case for modes and scopes, a team's
+//! products can be read back, and a Read-only key never needs a full client.
+
+use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
+use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, ListProducts, ReadOnlyClient};
+use secrecy::ExposeSecret;
+
+use crate::helpers::{client, install_tls, mock};
+
+#[tokio::test]
+async fn the_journal_keeps_each_requests_query_so_cursors_can_be_seen() {
+    let mock = mock().await;
+    let writer = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
+    for name in ["a", "b"] {
+        writer
+            .products()
+            .create(CreateProduct::new(
+                name,
+                Decimal::ONE,
+                "EUR".parse().unwrap(),
+            ))
+            .await
+            .unwrap();
+    }
+    let first = writer
+        .products()
+        .list(ListProducts::new().limit(1))
+        .await
+        .unwrap();
+    let cursor = first.next().unwrap().to_owned();
+    writer
+        .products()
+        .list(ListProducts::new().limit(1).after(cursor.clone()))
+        .await
+        .unwrap();
+    let queries: Vec<Option<String>> = mock
+        .journal()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .map(|r| r.query)
+        .collect();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    assert_eq!(queries[0].as_deref(), Some("limit=1"));
+    assert!(
+        queries[1]
+            .as_deref()
+            .is_some_and(|q| q.contains(&format!("after={cursor}"))),
+        "{queries:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_control_plane_takes_either_case_for_modes_and_scopes() {
+    install_tls();
+    let mock = PaperlinkMock::start().await;
+    let http = reqwest::Client::new();
+    for (mode, scope) in [
+        ("LIVE", "read_write"),
+        ("test", "READ_ONLY"),
+        ("Live", "ReadOnly"),
+    ] {
+        let created = http
+            .post(format!("{}/__admin/keys", mock.uri()))
+            .header("content-type", "application/json")
+            .body(format!(
+                r#"{{"name":"CI","mode":"{mode}","scope":"{scope}"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201, "{mode} {scope}");
+    }
+    let listed = http
+        .get(format!("{}/__admin/products?mode=LIVE", mock.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+}
+
+#[tokio::test]
+async fn a_teams_products_can_be_read_back() {
+    let mock = mock().await;
+    let key = mock.create_team_key("suite-42", "CI", KeyMode::Test, KeyScope::ReadWrite);
+    let team = Client::builder()
+        .api_key(ApiKey::from_secret(key.token).unwrap())
+        .base_url(mock.base_url())
+        .build()
+        .unwrap();
+    team.products()
+        .create(CreateProduct::new(
+            "Team only",
+            Decimal::ONE,
+            "EUR".parse().unwrap(),
+        ))
+        .await
+        .unwrap();
+    let products = mock.team_products("suite-42", KeyMode::Test);
+    assert_eq!(products.len(), 1);
+    assert_eq!(products[0].name, "Team only");
+    assert!(
+        mock.products(KeyMode::Test).is_empty(),
+        "the default team sees nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_key_gets_a_read_only_client_directly() {
+    let mock = mock().await;
+    let token = mock.token(KeyMode::Live, KeyScope::ReadOnly);
+    let hint = format!("{}…", &token.expose_secret()[..11]);
+    let reader: ReadOnlyClient = Client::builder()
+        .api_key(ApiKey::from_secret(token).unwrap())
+        .base_url(mock.base_url())
+        .build_read_only()
+        .unwrap();
+    assert_eq!(reader.key_hint(), hint);
+    assert_eq!(reader.base_url().as_str(), mock.base_url());
+    assert!(reader.products().list(ListProducts::new()).await.is_ok());
+    let defaults =
+        ReadOnlyClient::new(ApiKey::new("pk_live_AbCdEfGhIjKlMnOpQrStUvWxYz012345").unwrap())
+            .unwrap();
+    assert_eq!(
+        defaults.base_url().as_str(),
+        paperlink_sdk::DEFAULT_BASE_URL
+    );
+}
