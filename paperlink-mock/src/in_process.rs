@@ -92,6 +92,15 @@ impl std::fmt::Debug for PaperlinkMock {
     }
 }
 
+/// Mounts the core at the lowest priority, so a test's own `Mock`s win.
+async fn mount_core(server: &MockServer, shared: &Arc<Shared>) {
+    Mock::given(any())
+        .respond_with(CoreResponder(Arc::clone(shared)))
+        .with_priority(CORE_PRIORITY)
+        .mount(server)
+        .await;
+}
+
 /// Answers every request from the core.
 struct CoreResponder(Arc<Shared>);
 
@@ -141,12 +150,17 @@ impl PaperlinkMock {
     async fn mount(shared: Shared) -> Self {
         let shared = Arc::new(shared);
         let server = MockServer::start().await;
-        Mock::given(any())
-            .respond_with(CoreResponder(shared.clone()))
-            .with_priority(CORE_PRIORITY)
-            .mount(&server)
-            .await;
+        mount_core(&server, &shared).await;
         Self { server, shared }
+    }
+
+    /// Removes the `Mock`s a test mounted on [`server`](Self::server) and its recorded
+    /// requests, and keeps the mock's own behaviour and state. (`server().reset()` would
+    /// remove the mock's behaviour too: every request would then get wiremock's bare 404.)
+    /// To return the state to the seeded keys and products, use [`reset`](Self::reset).
+    pub async fn reset_mocks(&self) {
+        self.server.reset().await;
+        mount_core(&self.server, &self.shared).await;
     }
 
     /// The API's base URL, `http://127.0.0.1:PORT/api/v1`.
@@ -160,7 +174,9 @@ impl PaperlinkMock {
     }
 
     /// The underlying wiremock server: mount your own `Mock`s on it (they win over the
-    /// mock's behaviour), or inspect it.
+    /// mock's behaviour), or inspect it. To clear your `Mock`s, use
+    /// [`reset_mocks`](Self::reset_mocks): the server's own `reset()` also removes the
+    /// mock's behaviour.
     pub fn server(&self) -> &MockServer {
         &self.server
     }

@@ -15,7 +15,7 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::auth::Mode;
-use crate::error::{ApiError, ConfigError, Error, Result, redact};
+use crate::error::{ApiError, ConfigError, Error, Result, TransportError, redact};
 use crate::rate_limit::RateLimit;
 use crate::retry::{RetryConfig, is_retryable, parse_retry_after};
 
@@ -283,9 +283,9 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 fn transport(error: reqwest::Error) -> Error {
     if error.is_timeout() {
-        Error::Timeout(error)
+        Error::Timeout(TransportError::new(error))
     } else {
-        Error::Transport(error)
+        Error::Transport(TransportError::new(error))
     }
 }
 

@@ -34,10 +34,12 @@ pub enum Error {
     /// Any other `403`. The server did nothing.
     #[error("forbidden: {0}")]
     Forbidden(Box<ApiError>),
-    /// `404`: no such product in this key's mode (or no such route).
+    /// `404`: no such product in this key's mode (or no such route). The server answered;
+    /// nothing changed.
     #[error("not found: {0}")]
     NotFound(Box<ApiError>),
-    /// `400` or `422`: the request was rejected; [`ApiError::details`] names the fields.
+    /// `400` or `422`: the request was rejected; [`ApiError::details`] names the fields. The
+    /// server answered; nothing changed.
     #[error("validation failed: {0}")]
     Validation(Box<ApiError>),
     /// `409`: a conflict such as `sku_conflict` or `idempotency_key_reused`. Nothing changed.
@@ -50,16 +52,17 @@ pub enum Error {
     /// `5xx`: the server failed. The request may or may not have been applied.
     #[error("server error: {0}")]
     Server(Box<ApiError>),
-    /// Any other non-success status.
+    /// Any other non-success status. The server answered; whether it changed anything is
+    /// not known.
     #[error("unexpected response: {0}")]
     Api(Box<ApiError>),
     /// The connection failed or broke. The request may have reached the server.
     #[error("transport error")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] TransportError),
     /// An attempt took longer than the configured timeout. The request may have reached the
     /// server.
     #[error("request timed out")]
-    Timeout(#[source] reqwest::Error),
+    Timeout(#[source] TransportError),
     /// A success response whose body is not what the API documents. The request was applied.
     #[error("undecodable response (status {status}): {snippet}")]
     Decode {
@@ -106,7 +109,8 @@ pub enum Error {
         cursor: String,
     },
     /// The server sent a cursor it had already sent in this stream; the stream stops instead
-    /// of looping forever.
+    /// of looping forever. The requests reached the server (they only read). The items of
+    /// the page that repeated the cursor are not yielded: they would be repeats.
     #[error("pagination cursor repeated; stopping to avoid a loop")]
     CursorLoop {
         /// The repeated cursor (an opaque server value, not a secret).
@@ -151,8 +155,12 @@ impl Error {
         }
     }
 
-    /// Whether the failure class is worth retrying (for an idempotent request): transport
+    /// Whether the failure class is worth retrying for an idempotent request: transport
     /// errors, timeouts, `429` and `500`/`502`/`503`/`504`.
+    ///
+    /// The SDK's own retries go one step further for writes: a `500` may have half-applied a
+    /// write, so the SDK retries a `500` only for reads. A caller that retries a write's `500`
+    /// itself should send the same `Idempotency-Key` (`WriteOptions::idempotency_key`).
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport(_) | Error::Timeout(_) | Error::RateLimited(_) => true,
@@ -179,6 +187,37 @@ impl Error {
 
     pub(crate) fn retry_after(&self) -> Option<Duration> {
         self.api_error().and_then(ApiError::retry_after)
+    }
+}
+
+/// What the HTTP stack reported for a failed connection or a timeout. Its source is the
+/// HTTP client's own error, kept for error-chain reporters; this type keeps that client out of
+/// the SDK's public API.
+#[derive(Debug, thiserror::Error)]
+#[error("{kind}")]
+pub struct TransportError {
+    kind: &'static str,
+    #[source]
+    source: reqwest::Error,
+}
+
+impl TransportError {
+    pub(crate) fn new(source: reqwest::Error) -> Self {
+        let kind = if source.is_timeout() {
+            "the attempt timed out"
+        } else if source.is_connect() {
+            "could not connect"
+        } else if source.is_body() || source.is_decode() {
+            "the response body broke off"
+        } else {
+            "the connection failed"
+        };
+        Self { kind, source }
+    }
+
+    /// Whether connecting failed (nothing reached the server).
+    pub fn is_connect(&self) -> bool {
+        self.source.is_connect()
     }
 }
 

@@ -100,7 +100,7 @@ pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,
 };
-pub use error::{ApiError, ConfigError, Error, FieldError, Result};
+pub use error::{ApiError, ConfigError, Error, FieldError, Result, TransportError};
 pub use pagination::{MAX_EMPTY_PAGES, Page};
 pub use products::{
     CreateProduct, ListProducts, Patch, Product, ProductStatus, Products, StatusFilter,

@@ -126,3 +126,28 @@ async fn a_read_only_key_gets_a_read_only_client_directly() {
         paperlink_sdk::DEFAULT_BASE_URL
     );
 }
+
+#[tokio::test]
+async fn clearing_a_tests_own_mocks_keeps_the_mocks_behaviour() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let mock = mock().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/products"))
+        .respond_with(ResponseTemplate::new(418))
+        .mount(mock.server())
+        .await;
+    let reader = client(&mock, KeyMode::Test, KeyScope::ReadOnly);
+    assert!(reader.products().list(ListProducts::new()).await.is_err());
+    mock.reset_mocks().await;
+    assert!(
+        reader.products().list(ListProducts::new()).await.is_ok(),
+        "the mock answers again"
+    );
+    assert_eq!(
+        mock.received_requests().await.len(),
+        1,
+        "the record starts over"
+    );
+}
