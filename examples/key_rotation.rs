@@ -77,7 +77,7 @@ async fn main() -> Result<(), BoxError> {
             "EUR".parse()?,
         )
         .sku(&sku);
-        let options = WriteOptions::new().idempotency_key(format!("rotation-{sku}"));
+        let options = WriteOptions::new().idempotency_key_from(format!("rotation-{sku}"));
         match client.products().create_with(item, options).await {
             Ok(product) => {
                 println!("item {done:>2} written as {}", product.id);

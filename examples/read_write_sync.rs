@@ -156,7 +156,7 @@ async fn sync(
                     new = new.description(description);
                 }
                 let key = WriteOptions::new()
-                    .idempotency_key(format!("sync-create-{}-{}", item.sku, item.digest));
+                    .idempotency_key_from(format!("sync-create-{}-{}", item.sku, item.digest));
                 client.products().create_with(new, key).await?;
                 println!("  created   {}", item.sku);
                 changes.created += 1;

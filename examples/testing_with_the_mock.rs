@@ -34,7 +34,7 @@ pub async fn import_price_list(
     let mut created = 0;
     for line in lines {
         let product = CreateProduct::new(&line.name, line.price, line.currency).sku(&line.sku);
-        let key = WriteOptions::new().idempotency_key(format!("{batch}:{}", line.sku));
+        let key = WriteOptions::new().idempotency_key_from(format!("{batch}:{}", line.sku));
         match client.products().create_with(product, key).await {
             Ok(_) => created += 1,
             Err(Error::Conflict(api)) if api.code() == Some("sku_conflict") => {}
@@ -61,13 +61,34 @@ fn lines() -> Result<Vec<PriceLine>, BoxError> {
     ])
 }
 
+/// SKUs that are not valid idempotency keys as they are (a letter outside ASCII, 100
+/// characters): the key is derived from them.
+fn awkward_lines() -> Result<Vec<PriceLine>, BoxError> {
+    Ok(vec![
+        PriceLine {
+            sku: "Café-1".into(),
+            name: "Coffee".into(),
+            price: Decimal::new(350, 2),
+            currency: "EUR".parse()?,
+        },
+        PriceLine {
+            sku: format!("LONG-{}", "X".repeat(95)),
+            name: "A long SKU".into(),
+            price: Decimal::new(100, 2),
+            currency: "EUR".parse()?,
+        },
+    ])
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let paperlink_examples::Backend {
         client,
         mock: _mock,
     } = paperlink_examples::Backend::connect(paperlink_mock::KeyScope::ReadWrite).await?;
-    let created = import_price_list(&client, "demo", &lines()?).await?;
+    let mut all = lines()?;
+    all.extend(awkward_lines()?);
+    let created = import_price_list(&client, "demo", &all).await?;
     println!(
         "imported {created} product(s); run `cargo test -p paperlink-examples --example testing_with_the_mock` for the tests"
     );
@@ -172,9 +193,26 @@ mod tests {
         assert_eq!(keys[0], keys[1]);
         assert_eq!(
             keys[0].as_ref().and_then(|k| k.to_str().ok()),
-            Some("b1:A-1")
+            Some(paperlink_sdk::idempotency_key_from("b1:A-1").as_str())
         );
         assert_eq!(mock.products(KeyMode::Test).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn skus_that_are_not_valid_keys_as_they_are_import_once() {
+        let mock = PaperlinkMock::start().await;
+        let client = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
+        let awkward = awkward_lines().unwrap();
+        assert!(awkward.iter().any(|l| !l.sku.is_ascii()));
+        assert!(awkward.iter().any(|l| l.sku.chars().count() == 100));
+        for _ in 0..2 {
+            assert_eq!(
+                import_price_list(&client, "b1", &awkward).await.unwrap(),
+                2,
+                "created, then replayed"
+            );
+        }
+        assert_eq!(mock.products(KeyMode::Test).len(), 2);
     }
 
     #[tokio::test]

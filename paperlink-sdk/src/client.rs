@@ -113,9 +113,13 @@ impl Client {
         let idempotency_key = call
             .idempotency_key
             .as_deref()
-            .map(HeaderValue::from_str)
-            .transpose()
-            .map_err(|_| ConfigError::new("the idempotency key must be visible ASCII"))?;
+            .map(|key| {
+                check_idempotency_key(key)?;
+                HeaderValue::from_str(key).map_err(|_| Error::InvalidIdempotencyKey {
+                    reason: "must be 1 to 255 visible ASCII characters",
+                })
+            })
+            .transpose()?;
         let retry = &self.inner.retry;
         let deadline = retry.deadline().map(|d| Instant::now() + d);
         let mut attempt = 1;
@@ -407,10 +411,53 @@ impl WriteOptions {
 
     /// Use this `Idempotency-Key` (on every attempt). Reusing a key with the same body replays
     /// the first result; with a different body the server answers `409 idempotency_key_reused`.
+    ///
+    /// A key is 1 to [`MAX_IDEMPOTENCY_KEY`] characters, each visible ASCII (`!` to `~`: no
+    /// space, no tab, no letter outside ASCII), so that a key never changes on the wire (the
+    /// server strips outer spaces, so `" k "` would be `"k"`). A key that breaks the rules
+    /// fails the call with [`Error::InvalidIdempotencyKey`] before anything is sent. To build a
+    /// key from any text (a SKU such as `Café-1`, a long one), use
+    /// [`idempotency_key_from`](Self::idempotency_key_from).
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self
     }
+
+    /// Uses a key derived from `text`: `sha256-` and the 64 hex digits of its SHA-256, valid
+    /// whatever the text, and the same for the same text (so a re-run replays instead of
+    /// creating twice).
+    pub fn idempotency_key_from(self, text: impl AsRef<str>) -> Self {
+        self.idempotency_key(idempotency_key_from(text.as_ref()))
+    }
+}
+
+/// The longest `Idempotency-Key` the server accepts, in characters.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// A valid `Idempotency-Key` derived from any text: `sha256-` and its SHA-256 in hex.
+pub fn idempotency_key_from(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let mut key = String::with_capacity(7 + 64);
+    key.push_str("sha256-");
+    for byte in Sha256::digest(text.as_bytes()) {
+        let _ = write!(key, "{byte:02x}");
+    }
+    key
+}
+
+/// The server's rules for a caller's key (see [`WriteOptions::idempotency_key`]).
+fn check_idempotency_key(key: &str) -> Result<()> {
+    let reason = if key.is_empty() {
+        "must not be empty"
+    } else if key.len() > MAX_IDEMPOTENCY_KEY {
+        "must be at most 255 characters"
+    } else if !key.bytes().all(|b| b.is_ascii_graphic()) {
+        "must be visible ASCII characters only (no spaces, no letters outside ASCII)"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidIdempotencyKey { reason })
 }
 
 /// A decoded success.

@@ -22,6 +22,14 @@ pub enum Error {
     /// The API key is not usable. Nothing was sent.
     #[error("invalid api key")]
     InvalidKey(#[from] KeyError),
+    /// A caller's `Idempotency-Key` breaks the server's rules (see
+    /// [`WriteOptions::idempotency_key`](crate::WriteOptions::idempotency_key)). Nothing was
+    /// sent. The key itself is not repeated here.
+    #[error("invalid idempotency key: {reason}")]
+    InvalidIdempotencyKey {
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
     /// The client configuration is not usable. Nothing was sent.
     #[error("invalid configuration")]
     Config(#[from] ConfigError),

@@ -95,7 +95,7 @@ mod types;
 
 pub use api::{ProductsApi, ProductsRead};
 pub use auth::{ApiKey, KeyError, Mode};
-pub use client::{Client, ReadOnlyClient, WriteOptions};
+pub use client::{Client, MAX_IDEMPOTENCY_KEY, ReadOnlyClient, WriteOptions, idempotency_key_from};
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,

@@ -151,3 +151,37 @@ async fn clearing_a_tests_own_mocks_keeps_the_mocks_behaviour() {
         "the record starts over"
     );
 }
+
+#[tokio::test]
+async fn an_idempotency_key_that_breaks_the_rules_is_refused_before_sending() {
+    use paperlink_sdk::{Error, WriteOptions};
+
+    let mock = mock().await;
+    let writer = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
+    let new = || CreateProduct::new("Coffee", Decimal::ONE, "EUR".parse().unwrap());
+    for key in ["Café-1", " k ", "", &"x".repeat(256)] {
+        let refused = writer
+            .products()
+            .create_with(new(), WriteOptions::new().idempotency_key(key))
+            .await;
+        assert!(
+            matches!(refused, Err(Error::InvalidIdempotencyKey { .. })),
+            "{key:?}: {refused:?}"
+        );
+    }
+    assert!(mock.journal().is_empty(), "nothing was sent");
+    // A key derived from any text is valid, and the same for the same text.
+    let options = || WriteOptions::new().idempotency_key_from(format!("sync:{}", "Café-1"));
+    let first = writer
+        .products()
+        .create_with(new(), options())
+        .await
+        .unwrap();
+    let again = writer
+        .products()
+        .create_with(new(), options())
+        .await
+        .unwrap();
+    assert_eq!(first.id, again.id, "the second call replays the first");
+    assert_eq!(mock.products(KeyMode::Test).len(), 1);
+}
