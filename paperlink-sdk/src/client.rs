@@ -163,6 +163,21 @@ impl Client {
         }
     }
 
+    /// A call whose success must carry a body, with the response's metadata.
+    pub(crate) async fn call_for_detailed<T: DeserializeOwned>(
+        &self,
+        call: Call,
+    ) -> Result<Detailed<T>> {
+        let Reply { data, meta } = self.call::<T>(call).await?;
+        match data {
+            Some(value) => Ok(Detailed {
+                value,
+                meta: meta.into(),
+            }),
+            None => Err(meta.empty_body_error()),
+        }
+    }
+
     /// A call whose success must carry a body.
     pub(crate) async fn call_for_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
         let Reply { data, meta } = self.call::<T>(call).await?;
@@ -217,6 +232,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let rate_limit = RateLimit::from_headers(headers);
+        let headers_replayed = headers.get("idempotent-replayed").cloned();
         let retry_after = headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -254,6 +270,7 @@ impl Client {
             status: status.as_u16(),
             request_id,
             rate_limit,
+            replayed: replayed(headers_replayed),
         };
         tracing::debug!(status = status.as_u16(), bytes = body.len(), "response");
         if !status.is_success() {
@@ -471,6 +488,49 @@ pub(crate) struct Meta {
     pub(crate) status: u16,
     pub(crate) request_id: Option<String>,
     pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) replayed: bool,
+}
+
+/// Whether an `Idempotent-Replayed` header says `true`.
+fn replayed(header: Option<HeaderValue>) -> bool {
+    header.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
+}
+
+/// What a write's response said besides its body: for a sync that must tell "created" from
+/// "replayed".
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ResponseMeta {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `X-Request-Id`.
+    pub request_id: Option<String>,
+    /// The rate-limit headers.
+    pub rate_limit: Option<RateLimit>,
+    /// `Idempotent-Replayed: true`: the server answered from an earlier call with the same
+    /// `Idempotency-Key`, and changed nothing this time.
+    pub replayed: bool,
+}
+
+impl From<Meta> for ResponseMeta {
+    fn from(meta: Meta) -> Self {
+        Self {
+            status: meta.status,
+            request_id: meta.request_id,
+            rate_limit: meta.rate_limit,
+            replayed: meta.replayed,
+        }
+    }
+}
+
+/// A write's result with its response's metadata (the `*_detailed` calls).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Detailed<T> {
+    /// What the call returns.
+    pub value: T,
+    /// The response's request id, rate limit and whether it was a replay.
+    pub meta: ResponseMeta,
 }
 
 impl Meta {

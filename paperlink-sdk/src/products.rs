@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::OffsetDateTime;
 
-use crate::client::{Call, Client, ReadOnlyClient, WriteOptions};
+use crate::client::{Call, Client, Detailed, ReadOnlyClient, Reply, WriteOptions};
 use crate::error::Result;
 use crate::pagination::{self, Page};
 use crate::scope::{ReadOnly, ReadWrite, Scope};
@@ -486,10 +486,20 @@ impl Products<'_, ReadWrite> {
         product: CreateProduct,
         options: WriteOptions,
     ) -> Result<Product> {
+        Ok(self.create_detailed(product, options).await?.value)
+    }
+
+    /// `POST /products` with options, returning the response's metadata too: its request id,
+    /// rate limit, and whether the server replayed an earlier create with the same key.
+    pub async fn create_detailed(
+        &self,
+        product: CreateProduct,
+        options: WriteOptions,
+    ) -> Result<Detailed<Product>> {
         let call = Call::new(Method::POST, ["products".to_owned()])
             .json(&product)?
             .write(options);
-        self.client.call_for_data(call).await
+        self.client.call_for_detailed(call).await
     }
 
     /// `PATCH /products/{id}`: a partial update.
@@ -504,10 +514,20 @@ impl Products<'_, ReadWrite> {
         change: UpdateProduct,
         options: WriteOptions,
     ) -> Result<Product> {
+        Ok(self.update_detailed(id, change, options).await?.value)
+    }
+
+    /// `PATCH /products/{id}` with options, returning the response's metadata too.
+    pub async fn update_detailed(
+        &self,
+        id: ProductId,
+        change: UpdateProduct,
+        options: WriteOptions,
+    ) -> Result<Detailed<Product>> {
         let call = Call::new(Method::PATCH, ["products".to_owned(), id.to_string()])
             .json(&change)?
             .write(options);
-        self.client.call_for_data(call).await
+        self.client.call_for_detailed(call).await
     }
 
     /// `DELETE /products/{id}`: archives the product. Returns the archived product when the
@@ -522,9 +542,22 @@ impl Products<'_, ReadWrite> {
         id: ProductId,
         options: WriteOptions,
     ) -> Result<Option<Product>> {
+        Ok(self.delete_detailed(id, options).await?.value)
+    }
+
+    /// `DELETE /products/{id}` with options, returning the response's metadata too.
+    pub async fn delete_detailed(
+        &self,
+        id: ProductId,
+        options: WriteOptions,
+    ) -> Result<Detailed<Option<Product>>> {
         let call =
             Call::new(Method::DELETE, ["products".to_owned(), id.to_string()]).write(options);
-        Ok(self.client.call::<Product>(call).await?.data)
+        let Reply { data, meta } = self.client.call::<Product>(call).await?;
+        Ok(Detailed {
+            value: data,
+            meta: meta.into(),
+        })
     }
 }
 

@@ -185,3 +185,35 @@ async fn an_idempotency_key_that_breaks_the_rules_is_refused_before_sending() {
     assert_eq!(first.id, again.id, "the second call replays the first");
     assert_eq!(mock.products(KeyMode::Test).len(), 1);
 }
+
+#[tokio::test]
+async fn a_write_can_tell_created_from_replayed() {
+    use paperlink_sdk::WriteOptions;
+
+    let mock = mock().await;
+    let writer = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
+    let new = || CreateProduct::new("Sync", Decimal::ONE, "EUR".parse().unwrap()).sku("S-1");
+    let options = || WriteOptions::new().idempotency_key("sync-s-1");
+    let first = writer
+        .products()
+        .create_detailed(new(), options())
+        .await
+        .unwrap();
+    let again = writer
+        .products()
+        .create_detailed(new(), options())
+        .await
+        .unwrap();
+    assert!(!first.meta.replayed, "created");
+    assert!(again.meta.replayed, "replayed");
+    assert_eq!(first.value.id, again.value.id);
+    assert_eq!((first.meta.status, again.meta.status), (201, 201));
+    assert!(first.meta.request_id.is_some() && first.meta.request_id != again.meta.request_id);
+    assert!(again.meta.rate_limit.is_some());
+    let archived = writer
+        .products()
+        .delete_detailed(first.value.id, WriteOptions::new())
+        .await
+        .unwrap();
+    assert!(!archived.meta.replayed && archived.value.is_some());
+}
