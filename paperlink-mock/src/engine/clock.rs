@@ -55,9 +55,9 @@ impl Clock {
             .unwrap_or(now)
     }
 
-    /// How far the clock was moved by hand.
-    pub(crate) fn advanced(&self) -> Duration {
-        self.advanced
+    /// How far the clock was moved by hand, in whole milliseconds (what the data file keeps).
+    pub(crate) fn advanced_ms(&self) -> u64 {
+        u64::try_from(self.advanced.as_millis()).unwrap_or(u64::MAX)
     }
 
     /// How far the clock can still be moved by hand.

@@ -26,16 +26,31 @@ use crate::error::MockError;
 use crate::model::{ProductRecord, ProductStatus, SeedProduct, create_input};
 
 /// Product catalogs by (team, mode).
-pub(crate) type Catalogs = hashbrown::HashMap<(String, KeyMode), Catalog>;
+pub(crate) type Catalogs = PerTeam<Catalog>;
 
-/// A catalog's (team, mode) borrowed from the request: finding a catalog copies nothing; the
-/// team's name is copied only when its catalog is made. Hashes as the owned key does.
+/// Maps keyed by (team, mode), such as [`Catalogs`].
+pub(crate) type PerTeam<V> = hashbrown::HashMap<(String, KeyMode), V>;
+
+/// A (team, mode) borrowed from the request: finding an entry copies nothing; the team's name
+/// is copied only when its entry is made. Hashes as the owned key does.
 #[derive(Hash)]
-struct TeamMode<'a>(&'a str, KeyMode);
+pub(crate) struct TeamMode<'a>(pub(crate) &'a str, pub(crate) KeyMode);
 
 impl hashbrown::Equivalent<(String, KeyMode)> for TeamMode<'_> {
     fn equivalent(&self, key: &(String, KeyMode)) -> bool {
         self.0 == key.0 && self.1 == key.1
+    }
+}
+
+/// The entry of a team and mode, made empty the first time it is needed.
+pub(crate) fn per_team<'a, V: Default>(
+    map: &'a mut PerTeam<V>,
+    team: &str,
+    mode: KeyMode,
+) -> &'a mut V {
+    match map.entry_ref(&TeamMode(team, mode)) {
+        EntryRef::Occupied(found) => found.into_mut(),
+        EntryRef::Vacant(slot) => slot.insert_with_key((team.to_owned(), mode), V::default()),
     }
 }
 
@@ -45,10 +60,7 @@ pub(crate) fn catalog_of<'a>(
     team: &str,
     mode: KeyMode,
 ) -> &'a mut Catalog {
-    match catalogs.entry_ref(&TeamMode(team, mode)) {
-        EntryRef::Occupied(found) => found.into_mut(),
-        EntryRef::Vacant(slot) => slot.insert_with_key((team.to_owned(), mode), Catalog::default()),
-    }
+    per_team(catalogs, team, mode)
 }
 
 /// Settings fixed at start.
@@ -277,7 +289,7 @@ impl State {
     /// Moves the mock clock forward.
     pub(crate) fn advance_clock(&mut self, by: Duration) {
         self.clock.advance(by);
-        let advanced_ms = u64::try_from(self.clock.advanced().as_millis()).unwrap_or(u64::MAX);
+        let advanced_ms = self.clock.advanced_ms();
         self.record(|| Change::Clock { advanced_ms });
         let now = self.clock.now();
         self.expire(now);

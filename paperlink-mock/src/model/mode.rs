@@ -26,6 +26,21 @@ impl KeyMode {
 
     /// Both modes.
     pub const ALL: [KeyMode; 2] = [KeyMode::Live, KeyMode::Test];
+
+    /// The name as written: `live` or `test`.
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            KeyMode::Live => "live",
+            KeyMode::Test => "test",
+        }
+    }
+
+    /// The mode named exactly `live` or `test`.
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|mode| mode.as_str() == name)
+    }
 }
 
 /// A key's scope. Written `READ_WRITE` / `READ_ONLY`; `read_write` and `ReadWrite` (and the

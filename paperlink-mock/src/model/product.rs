@@ -26,6 +26,17 @@ pub enum ProductStatus {
     Archived,
 }
 
+impl ProductStatus {
+    /// The status as written: `active` or `archived`.
+    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Active => "active",
+            ProductStatus::Archived => "archived",
+        }
+    }
+}
+
 /// A product as the mock stores and serves it. Numbers keep the exact text they were sent
 /// with, so `120.10` is served as `120.10`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -123,7 +123,7 @@ impl Opened {
                 return Err(problem(path, "could not be locked", Some(Box::new(e))));
             }
         }
-        let kind = sqlite::kind(path)?;
+        let kind = sqlite::kind(path, &lock)?;
         if kind == sqlite::Kind::New {
             sync_directory(path)?;
         }
@@ -198,10 +198,12 @@ impl Opened {
         self.initialize(state)
     }
 
-    fn start(self, state: &State) -> Result<Store, MockError> {
-        let now_ms =
-            i64::try_from(state.clock.now().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
-        sqlite::note_start(&self.conn, now_ms, &self.path)?;
+    fn start(mut self, state: &State) -> Result<Store, MockError> {
+        sqlite::note_start(
+            &mut self.conn,
+            sqlite::millis_of(state.clock.now()),
+            &self.path,
+        )?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),

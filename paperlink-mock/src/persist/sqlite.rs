@@ -15,15 +15,17 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use uuid::Uuid;
 
 use crate::engine::change::Change;
 use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
 use crate::engine::keys::{KeyMode, KeyRecord, Keyring};
-use crate::engine::state::{Catalogs, State, catalog_of};
+use crate::engine::state::{Catalogs, PerTeam, State, TeamMode, catalog_of, per_team};
 use crate::error::MockError;
-use crate::model::{ProductRecord, ProductStatus};
+use crate::model::ProductRecord;
 
 /// `PRAGMA application_id`: "PLMK".
 pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;
@@ -91,13 +93,9 @@ pub(crate) enum Kind {
     JsonLines,
 }
 
-/// Tells the file's kind from its first bytes; anything else is refused.
-pub(crate) fn kind(path: &Path) -> Result<Kind, MockError> {
-    let mut file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Kind::New),
-        Err(e) => return Err(problem(path, "could not be opened", Some(Box::new(e)))),
-    };
+/// Tells the file's kind from its first bytes (read through `file`, the handle that holds the
+/// lock); anything else is refused.
+pub(crate) fn kind(path: &Path, mut file: &std::fs::File) -> Result<Kind, MockError> {
     let mut head = Vec::with_capacity(16);
     (&mut file)
         .take(16)
@@ -122,7 +120,7 @@ pub(crate) fn kind(path: &Path) -> Result<Kind, MockError> {
 /// this version; a new one gets the schema. Returns the connection and whether it already
 /// holds state. Nothing is written to a file that fails a check.
 pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
-    let conn = Connection::open_with_flags(
+    let mut conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
@@ -178,11 +176,10 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
             None,
         ));
     }
-    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+    conn.execute_batch("PRAGMA synchronous=FULL;")
         .map_err(|e| sqlite_problem(path, "could not be configured", e))?;
     conn.busy_timeout(Duration::from_secs(10))
         .map_err(|e| sqlite_problem(path, "could not be configured", e))?;
-    let mut conn = conn;
     migrate(&mut conn, path, version)?;
     let holds_state = !fresh
         && conn
@@ -289,7 +286,7 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
             .map_err(|e| damaged(table, Box::new(e)))?;
         for row in rows {
             let (team, mode, record) = row.map_err(|e| damaged(table, Box::new(e)))?;
-            let mode = mode_from_text(&mode)
+            let mode = KeyMode::from_name(&mode)
                 .ok_or_else(|| damaged(table, format!("unknown mode {mode:?}").into()))?;
             let product: ProductRecord =
                 serde_json::from_str(&record).map_err(|e| damaged(table, Box::new(e)))?;
@@ -342,57 +339,43 @@ fn json_column<T: serde::de::DeserializeOwned>(
 }
 
 /// Counts this start, and forgets idempotency records that expired before `now_ms`.
-pub(crate) fn note_start(conn: &Connection, now_ms: i64, path: &Path) -> Result<(), MockError> {
-    conn.execute_batch("BEGIN IMMEDIATE")
-        .and_then(|()| {
-            conn.execute(
+pub(crate) fn note_start(conn: &mut Connection, now_ms: i64, path: &Path) -> Result<(), MockError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|tx| {
+            tx.execute(
                 "UPDATE meta SET value = value + 1 WHERE name = 'starts'",
                 [],
-            )
+            )?;
+            tx.execute("DELETE FROM idempotency WHERE expires_ms <= ?1", [now_ms])?;
+            tx.commit()
         })
-        .and_then(|_| conn.execute("DELETE FROM idempotency WHERE expires_ms <= ?1", [now_ms]))
-        .and_then(|_| conn.execute_batch("COMMIT"))
-        .map_err(|e| {
-            let _ = conn.execute_batch("ROLLBACK");
-            sqlite_problem(path, "could not be written", e)
-        })
-}
-
-pub(crate) fn mode_text(mode: KeyMode) -> &'static str {
-    match mode {
-        KeyMode::Live => "live",
-        KeyMode::Test => "test",
-    }
-}
-
-fn mode_from_text(text: &str) -> Option<KeyMode> {
-    match text {
-        "live" => Some(KeyMode::Live),
-        "test" => Some(KeyMode::Test),
-        _ => None,
-    }
-}
-
-fn status_text(status: ProductStatus) -> &'static str {
-    match status {
-        ProductStatus::Active => "active",
-        ProductStatus::Archived => "archived",
-    }
+        .map_err(|e| sqlite_problem(path, "could not be written", e))
 }
 
 fn to_json(value: &impl serde::Serialize) -> rusqlite::Result<String> {
     serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-fn millis_of(at: time::OffsetDateTime) -> i64 {
+/// Milliseconds since the Unix epoch.
+pub(crate) fn millis_of(at: time::OffsetDateTime) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
-fn put_key(tx: &Transaction<'_>, table: &str, record: &KeyRecord) -> rusqlite::Result<()> {
-    tx.prepare_cached(&format!(
-        "INSERT OR REPLACE INTO {table} (id, team, name, record) VALUES (?1, ?2, ?3, ?4)"
-    ))?
-    .execute(params![
+/// The live tables, or the `seed_` copies that a reset returns to.
+#[derive(Clone, Copy)]
+enum Set {
+    Live,
+    Seed,
+}
+
+fn put_key(tx: &Transaction<'_>, set: Set, record: &KeyRecord) -> rusqlite::Result<()> {
+    let sql = match set {
+        Set::Live => "INSERT OR REPLACE INTO keys (id, team, name, record) VALUES (?1, ?2, ?3, ?4)",
+        Set::Seed => {
+            "INSERT OR REPLACE INTO seed_keys (id, team, name, record) VALUES (?1, ?2, ?3, ?4)"
+        }
+    };
+    tx.prepare_cached(sql)?.execute(params![
         record.info.id.to_string(),
         record.info.team,
         record.info.name,
@@ -403,7 +386,7 @@ fn put_key(tx: &Transaction<'_>, table: &str, record: &KeyRecord) -> rusqlite::R
 
 fn put_product(
     tx: &Transaction<'_>,
-    table: &str,
+    set: Set,
     team: &str,
     mode: KeyMode,
     product: &ProductRecord,
@@ -411,20 +394,28 @@ fn put_product(
 ) -> rusqlite::Result<i64> {
     let record = to_json(product)?;
     let id = product.id.to_string();
-    let status = status_text(product.status);
+    let status = product.status.as_str();
     if let Some(rowid) = rowid {
-        tx.prepare_cached(&format!(
-            "UPDATE {table} SET sku = ?1, status = ?2, record = ?3 WHERE rowid = ?4"
-        ))?
+        // Only live products change after they are written.
+        tx.prepare_cached(
+            "UPDATE products SET sku = ?1, status = ?2, record = ?3 WHERE rowid = ?4",
+        )?
         .execute(params![product.sku, status, record, rowid])?;
         return Ok(rowid);
     }
-    tx.prepare_cached(&format!(
-        "INSERT INTO {table} (team, mode, id, sku, status, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-    ))?
-    .execute(params![
+    let sql = match set {
+        Set::Live => {
+            "INSERT INTO products (team, mode, id, sku, status, record) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        }
+        Set::Seed => {
+            "INSERT INTO seed_products (team, mode, id, sku, status, record) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+        }
+    };
+    tx.prepare_cached(sql)?.execute(params![
         team,
-        mode_text(mode),
+        mode.as_str(),
         id,
         product.sku,
         status,
@@ -456,7 +447,7 @@ fn set_advanced(tx: &Transaction<'_>, advanced_ms: u64) -> rusqlite::Result<()> 
 /// Where each product's row is, by (team, mode) and id: kept by the writer, so that a change
 /// to a product rewrites its row without an index.
 #[derive(Debug, Default)]
-pub(crate) struct Rowids(hashbrown::HashMap<(String, KeyMode), hashbrown::HashMap<Uuid, i64>>);
+pub(crate) struct Rowids(PerTeam<hashbrown::HashMap<Uuid, i64>>);
 
 impl Rowids {
     /// Reads every product's rowid.
@@ -473,8 +464,8 @@ impl Rowids {
         })?;
         for row in rows {
             let (rowid, team, mode, id) = row?;
-            if let (Some(mode), Ok(id)) = (mode_from_text(&mode), Uuid::parse_str(&id)) {
-                rowids.0.entry((team, mode)).or_default().insert(id, rowid);
+            if let (Some(mode), Ok(id)) = (KeyMode::from_name(&mode), Uuid::parse_str(&id)) {
+                per_team(&mut rowids.0, &team, mode).insert(id, rowid);
             }
         }
         Ok(rowids)
@@ -482,30 +473,6 @@ impl Rowids {
 
     fn get(&self, team: &str, mode: KeyMode, id: &Uuid) -> Option<i64> {
         self.0.get(&TeamMode(team, mode))?.get(id).copied()
-    }
-
-    fn set(&mut self, team: &str, mode: KeyMode, id: Uuid, rowid: i64) {
-        match self.0.get_mut(&TeamMode(team, mode)) {
-            Some(ids) => {
-                ids.insert(id, rowid);
-            }
-            None => {
-                self.0
-                    .entry((team.to_owned(), mode))
-                    .or_default()
-                    .insert(id, rowid);
-            }
-        }
-    }
-}
-
-/// A (team, mode) borrowed for a look-up: hashes as the owned key does.
-#[derive(Hash)]
-struct TeamMode<'a>(&'a str, KeyMode);
-
-impl hashbrown::Equivalent<(String, KeyMode)> for TeamMode<'_> {
-    fn equivalent(&self, key: &(String, KeyMode)) -> bool {
-        self.0 == key.0 && self.1 == key.1
     }
 }
 
@@ -516,16 +483,16 @@ pub(crate) fn apply(
     rowids: &mut Rowids,
 ) -> rusqlite::Result<()> {
     match change {
-        Change::KeyPut(record) => put_key(tx, "keys", record),
+        Change::KeyPut(record) => put_key(tx, Set::Live, record),
         Change::ProductPut {
             team,
             mode,
             product,
         } => {
             let known = rowids.get(team, *mode, &product.id);
-            let rowid = put_product(tx, "products", team, *mode, product, known)?;
+            let rowid = put_product(tx, Set::Live, team, *mode, product, known)?;
             if known.is_none() {
-                rowids.set(team, *mode, product.id, rowid);
+                per_team(&mut rowids.0, team, *mode).insert(product.id, rowid);
             }
             Ok(())
         }
@@ -546,29 +513,26 @@ pub(crate) fn apply(
 /// Writes the whole state into an empty database: what `reset` returns to, the keys, the
 /// products, the idempotency records and the clock.
 pub(crate) fn write_all(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
-    let write_catalogs = |table: &str, catalogs: &Catalogs| -> rusqlite::Result<()> {
+    let write_catalogs = |set: Set, catalogs: &Catalogs| -> rusqlite::Result<()> {
         for ((team, mode), catalog) in catalogs {
             for product in catalog.snapshot() {
-                put_product(tx, table, team, *mode, &product, None)?;
+                put_product(tx, set, team, *mode, &product, None)?;
             }
         }
         Ok(())
     };
     if let Some((keys, catalogs)) = &state.seeded {
         for record in keys.records() {
-            put_key(tx, "seed_keys", record)?;
+            put_key(tx, Set::Seed, record)?;
         }
-        write_catalogs("seed_products", catalogs)?;
+        write_catalogs(Set::Seed, catalogs)?;
     }
     for record in state.keys.records() {
-        put_key(tx, "keys", record)?;
+        put_key(tx, Set::Live, record)?;
     }
-    write_catalogs("products", &state.catalogs)?;
+    write_catalogs(Set::Live, &state.catalogs)?;
     for (scope, response) in state.idempotency.iter() {
         put_idempotency(tx, scope, response)?;
     }
-    set_advanced(
-        tx,
-        u64::try_from(state.clock.advanced().as_millis()).unwrap_or(u64::MAX),
-    )
+    set_advanced(tx, state.clock.advanced_ms())
 }
