@@ -39,7 +39,7 @@ use time::OffsetDateTime;
 
 use crate::engine::durability::{Durability, Ticket};
 use crate::engine::idempotency::Idempotency;
-use crate::engine::journal::JournalEntry;
+use crate::engine::journal::{JournalEntry, journal_text};
 use crate::engine::keys::{AuthFailure, Caller, KeyScope, bearer, hash_token};
 use crate::engine::limits::{FaultKind, RateStatus};
 use crate::engine::request::json_body_problem;
@@ -168,7 +168,7 @@ impl MockCore {
         let now = state.clock.now();
         state.expire(now);
         let mut outcome = Outcome::default();
-        let response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
+        let mut response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
             if self.admin_allowed(&request.headers) {
                 crate::engine::control::handle(&mut state, request, now)
             } else {
@@ -190,14 +190,10 @@ impl MockCore {
             )
         };
         let ticket = self.persist(&mut state, &request.method, response.status);
-        let mut response = response;
         state.journal(JournalEntry {
             method: request.method.clone(),
-            path: crate::engine::journal::journal_text(&request.path),
-            query: request
-                .query
-                .as_deref()
-                .map(crate::engine::journal::journal_text),
+            path: prepared.journal_path,
+            query: prepared.journal_query,
             status: response.status,
             key_prefix: outcome.key_prefix.clone(),
             time: now,
@@ -251,6 +247,9 @@ impl MockCore {
 
 /// What can be known about a request without the state.
 struct Prepared {
+    /// The path and query as the journal keeps them (cut to length before the lock).
+    journal_path: String,
+    journal_query: Option<String>,
     /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
     request_id: uuid::Uuid,
     /// The SHA-256 of the Bearer token, or why there is none.
@@ -275,6 +274,8 @@ impl Prepared {
         };
         let idempotency = idempotency::identify(request, credential.as_ref().ok(), object.as_ref());
         let prepared = Self {
+            journal_path: journal_text(&request.path),
+            journal_query: request.query.as_deref().map(journal_text),
             request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
                 .into_uuid(),
             credential,
