@@ -178,7 +178,7 @@ async fn run(args: Args) -> Result<(), String> {
     let shutdown = shutdown_signal();
     tracing::info!(url = %server.base_url(), "listening");
     // A closed stdout (`paperlink-mock | head -1`) must not stop the server.
-    if let Err(error) = banner(&server, args.data.as_deref()) {
+    if let Err(error) = banner(&server, &args) {
         tracing::warn!(%error, "could not print the banner; serving anyway");
     }
     server.serve(shutdown).await.map_err(|e| report(&e))?;
@@ -187,17 +187,24 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 /// The URL, the control plane and the seeded keys' tokens (the only place they are shown).
-fn banner(server: &Server, data: Option<&std::path::Path>) -> std::io::Result<()> {
+fn banner(server: &Server, args: &Args) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "paperlink-mock listening on {}", server.base_url())?;
     writeln!(out, "control plane: http://{}/__admin", server.local_addr())?;
     if server.seeded_keys().is_empty() {
-        if let Some(path) = data {
-            writeln!(
+        match (&args.data, &args.import_jsonl) {
+            (Some(data), Some(old)) => writeln!(
+                out,
+                "state imported from {} into {} (tokens were shown when it was created)",
+                old.display(),
+                data.display()
+            )?,
+            (Some(data), None) => writeln!(
                 out,
                 "state restored from {} (tokens were shown when it was created)",
-                path.display()
-            )?;
+                data.display()
+            )?,
+            (None, _) => {}
         }
     } else {
         writeln!(out, "seeded keys (team \"default\"):")?;
