@@ -180,8 +180,7 @@ impl Client {
 
     /// A call whose success must carry a body.
     pub(crate) async fn call_for_data<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
-        let Reply { data, meta } = self.call::<T>(call).await?;
-        data.ok_or_else(|| meta.empty_body_error())
+        Ok(self.call_for_detailed(call).await?.value)
     }
 
     async fn attempt<T: DeserializeOwned>(
@@ -211,19 +210,18 @@ impl Client {
         }
         let mut response = request.send().await.map_err(transport)?;
         let status = response.status();
-        if status.is_redirection() || !same_origin(response.url(), &inner.base_url) {
+        let foreign = !same_origin(response.url(), &inner.base_url);
+        if status.is_redirection() || foreign {
             // Nothing from another origin is taken as the API's answer.
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             return Err(Error::Redirected {
                 status: status.as_u16(),
-                location: response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        (!same_origin(response.url(), &inner.base_url))
-                            .then(|| response.url().origin().ascii_serialization())
-                    }),
+                location: location
+                    .or_else(|| foreign.then(|| response.url().origin().ascii_serialization())),
             });
         }
         let headers = response.headers();
@@ -232,7 +230,9 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let rate_limit = RateLimit::from_headers(headers);
-        let headers_replayed = headers.get("idempotent-replayed").cloned();
+        let replayed = headers
+            .get("idempotent-replayed")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
         let retry_after = headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -253,13 +253,11 @@ impl Client {
             status: status.as_u16(),
             request_id,
         };
-        if response
-            .content_length()
-            .is_some_and(|length| length > limit)
-        {
+        let announced = response.content_length().unwrap_or(0);
+        if announced > limit {
             return Err(too_large(request_id));
         }
-        let mut body = Vec::new();
+        let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if (body.len() + chunk.len()) as u64 > limit {
                 return Err(too_large(request_id));
@@ -270,7 +268,7 @@ impl Client {
             status: status.as_u16(),
             request_id,
             rate_limit,
-            replayed: replayed(headers_replayed),
+            replayed,
         };
         tracing::debug!(status = status.as_u16(), bytes = body.len(), "response");
         if !status.is_success() {
@@ -489,11 +487,6 @@ pub(crate) struct Meta {
     pub(crate) request_id: Option<String>,
     pub(crate) rate_limit: Option<RateLimit>,
     pub(crate) replayed: bool,
-}
-
-/// Whether an `Idempotent-Replayed` header says `true`.
-fn replayed(header: Option<HeaderValue>) -> bool {
-    header.is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
 }
 
 /// What a write's response said besides its body: for a sync that must tell "created" from
