@@ -157,6 +157,16 @@ pub(crate) struct Keyring {
     next_purge: Option<OffsetDateTime>,
 }
 
+impl FromIterator<KeyRecord> for Keyring {
+    fn from_iter<I: IntoIterator<Item = KeyRecord>>(records: I) -> Self {
+        let mut ring = Keyring::default();
+        for record in records {
+            ring.insert(record);
+        }
+        ring
+    }
+}
+
 /// When a revoked key is forgotten.
 fn forget_at(record: &KeyRecord) -> Option<OffsetDateTime> {
     record

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
-use crate::engine::keys::{KeyMode, KeyRecord, Keyring};
+use crate::engine::keys::{KeyMode, KeyRecord};
 use crate::engine::state::{Catalogs, State, catalog_of};
 use crate::error::MockError;
 use crate::model::ProductRecord;
@@ -52,14 +52,6 @@ enum Line {
     Reset,
 }
 
-fn keyring(records: Vec<KeyRecord>) -> Keyring {
-    let mut ring = Keyring::default();
-    for record in records {
-        ring.insert(record);
-    }
-    ring
-}
-
 fn catalogs(products: Vec<Placed>) -> Catalogs {
     let mut all = Catalogs::default();
     for (team, mode, product) in products {
@@ -72,7 +64,7 @@ impl State {
     fn apply_line(&mut self, line: Line) {
         match line {
             Line::Seed { keys, products } => {
-                self.seeded = Some((keyring(keys), catalogs(products)));
+                self.seeded = Some((keys.into_iter().collect(), catalogs(products)));
             }
             Line::Snapshot {
                 keys,
@@ -80,7 +72,7 @@ impl State {
                 idempotency,
                 advanced_ms,
             } => {
-                self.keys = keyring(keys);
+                self.keys = keys.into_iter().collect();
                 self.catalogs = catalogs(products);
                 self.clear_idempotency();
                 for (scope, response) in idempotency {

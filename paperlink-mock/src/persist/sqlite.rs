@@ -260,13 +260,9 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
         u64::try_from(value).map_err(|e| damaged("meta", Box::new(e)))
     };
     let keys = |table: &str| -> Result<Keyring, MockError> {
-        let mut ring = Keyring::default();
-        for record in json_column::<KeyRecord>(conn, &format!("SELECT record FROM {table}"))
-            .map_err(|e| damaged(table, e))?
-        {
-            ring.insert(record);
-        }
-        Ok(ring)
+        json_column::<KeyRecord>(conn, &format!("SELECT record FROM {table}"))
+            .map(|records| records.into_iter().collect())
+            .map_err(|e| damaged(table, e))
     };
     let products = |table: &str| -> Result<Catalogs, MockError> {
         let mut catalogs = Catalogs::default();
