@@ -37,12 +37,7 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
         .unwrap()
         .clone();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let body = runtime.block_on(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+    let body = block_on(async {
         let reply = reqwest::Client::new()
             .get(format!("{base}/products"))
             .bearer_auth(&test_rw)
@@ -132,14 +127,19 @@ fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
     }
 }
 
-/// The status of a GET.
-fn status_of(url: &str) -> u16 {
+/// Runs a client future to its end on a runtime of its own (TLS provider installed).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
     let _ = rustls::crypto::ring::default_provider().install_default();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
-        .block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
+        .block_on(future)
+}
+
+/// The status of a GET.
+fn status_of(url: &str) -> u16 {
+    block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
 }
 
 /// Starts the binary with `args` and returns it with the base URL and the lines it printed
@@ -371,60 +371,50 @@ fn test_token(lines: &[String]) -> String {
 /// Creates a product (with `key` as its SKU, name and `Idempotency-Key`): the status and
 /// whether it was a replay.
 fn create(base: &str, token: &str, key: &str) -> (u16, bool) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let reply = reqwest::Client::new()
-                .post(format!("{base}/products"))
-                .bearer_auth(token)
-                .header("content-type", "application/json")
-                .header("idempotency-key", key)
-                .body(format!(
-                    r#"{{"name":"{key}","unitPrice":1.00,"currency":"EUR","sku":"{key}"}}"#
-                ))
-                .send()
-                .await
-                .unwrap();
-            let replayed = reply.headers().contains_key("idempotent-replayed");
-            (reply.status().as_u16(), replayed)
-        })
+    block_on(async {
+        let reply = reqwest::Client::new()
+            .post(format!("{base}/products"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(format!(
+                r#"{{"name":"{key}","unitPrice":1.00,"currency":"EUR","sku":"{key}"}}"#
+            ))
+            .send()
+            .await
+            .unwrap();
+        let replayed = reply.headers().contains_key("idempotent-replayed");
+        (reply.status().as_u16(), replayed)
+    })
 }
 
 /// Every SKU in the Test catalog, archived included.
 fn all_skus(base: &str, token: &str) -> Vec<String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let mut skus = Vec::new();
-            let mut after = String::new();
-            loop {
-                let text = reqwest::Client::new()
-                    .get(format!("{base}/products?status=all&limit=100{after}"))
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                let page: serde_json::Value = serde_json::from_str(&text).unwrap();
-                for p in page["data"]["data"].as_array().unwrap() {
-                    skus.push(p["sku"].as_str().unwrap().to_owned());
-                }
-                match page["data"]["nextCursor"].as_str() {
-                    Some(cursor) => after = format!("&after={cursor}"),
-                    None => break,
-                }
+    block_on(async {
+        let mut skus = Vec::new();
+        let mut after = String::new();
+        loop {
+            let text = reqwest::Client::new()
+                .get(format!("{base}/products?status=all&limit=100{after}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let page: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for p in page["data"]["data"].as_array().unwrap() {
+                skus.push(p["sku"].as_str().unwrap().to_owned());
             }
-            skus.sort();
-            skus
-        })
+            match page["data"]["nextCursor"].as_str() {
+                Some(cursor) => after = format!("&after={cursor}"),
+                None => break,
+            }
+        }
+        skus.sort();
+        skus
+    })
 }
 
 #[test]
