@@ -11,14 +11,12 @@ use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
 use crate::engine::journal::{JournalEntry, RequestRecord};
-use crate::engine::keys::DEFAULT_TEAM;
-use crate::engine::keys::{KeyInfo, KeyMode, KeyScope, KeySpec};
+use crate::engine::keys::{DEFAULT_TEAM, KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::engine::limits::Fault;
 use crate::engine::state::State;
 use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
-use crate::model::ProductRecord;
-use crate::model::SeedProduct;
+use crate::model::{ProductRecord, SeedProduct};
 
 /// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
 pub const CORE_PRIORITY: u8 = u8::MAX;
