@@ -1,5 +1,6 @@
 //! How an integrator tests their own code against paperlink-mock: a fresh mock per test, keys
-//! by mode and scope, injected 503s and 429s, and assertions on `received_requests()`.
+//! by mode and scope, one clock (the SDK waits with the mock's sleep), injected 503s and 429s,
+//! and assertions on `received_requests()`.
 //!
 //! ```text
 //! cargo test -p paperlink-examples --example testing_with_the_mock   # the tests
@@ -106,12 +107,14 @@ mod tests {
 
     use super::*;
 
-    /// A client for one of the mock's seeded keys, with quick retries for tests.
+    /// A client for one of the mock's seeded keys, with the default retry settings: it waits
+    /// with the mock's sleep, so a backoff or a `Retry-After` moves the mock's clock at once
+    /// instead of sleeping. One clock for the mock and the code under test.
     fn client(mock: &PaperlinkMock, mode: KeyMode, scope: KeyScope) -> Client {
         Client::builder()
             .api_key(ApiKey::from_secret(mock.token(mode, scope)).unwrap())
             .base_url(mock.base_url())
-            .retry(RetryConfig::default().initial_backoff(Duration::from_millis(1)))
+            .sleep_with(mock.sleeper())
             .build()
             .unwrap()
     }
@@ -216,7 +219,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_429_surfaces_when_the_wait_is_too_long_and_clears_with_the_mock_clock() {
+    async fn a_429_is_waited_out_on_the_mocks_clock() {
+        let mock = PaperlinkMock::builder()
+            .rate_limit(RateLimitPolicy::new(1, Duration::from_secs(60)))
+            .start()
+            .await
+            .unwrap();
+        let client = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
+        let started = mock.now();
+
+        assert_eq!(
+            import_price_list(&client, "b1", &lines().unwrap())
+                .await
+                .unwrap(),
+            2
+        );
+        // The second line met a 429 with `Retry-After: 60`: the SDK waited 60 s of mock
+        // time, at once, and the retry went through.
+        assert_eq!((mock.now() - started).whole_seconds(), 60);
+        let statuses: Vec<u16> = mock.journal().iter().map(|r| r.status).collect();
+        assert_eq!(statuses, [201, 429, 201]);
+    }
+
+    #[tokio::test]
+    async fn a_429_surfaces_when_the_wait_is_longer_than_the_code_accepts() {
         let mock = PaperlinkMock::builder()
             .rate_limit(RateLimitPolicy::new(1, Duration::from_secs(60)))
             .start()
@@ -225,6 +251,7 @@ mod tests {
         let client = Client::builder()
             .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadWrite)).unwrap())
             .base_url(mock.base_url())
+            .sleep_with(mock.sleeper())
             .retry(RetryConfig::default().max_retry_after(Duration::from_secs(5)))
             .build()
             .unwrap();

@@ -90,6 +90,13 @@ impl std::fmt::Debug for PaperlinkMock {
     }
 }
 
+/// Moves a core's clock forward, logging (not panicking) if the move cannot be kept.
+fn advance(core: &MockCore, by: Duration) {
+    if let ((), Err(error)) = core.change(|state| state.advance_clock(by)) {
+        tracing::error!(%error, "the clock's advance could not be kept");
+    }
+}
+
 /// Mounts the core at the lowest priority, so a test's own `Mock`s win.
 async fn mount_core(server: &MockServer, shared: &Arc<Shared>) {
     Mock::given(any())
@@ -264,8 +271,36 @@ impl PaperlinkMock {
     /// Moves the mock clock forward (rate windows, revocation delay, idempotency expiry and
     /// timestamps all follow it). The clock stops at [`CLOCK_END`](crate::CLOCK_END).
     pub fn advance_clock(&self, by: Duration) {
-        if let ((), Err(error)) = self.core().change(|state| state.advance_clock(by)) {
-            tracing::error!(%error, "the clock's advance could not be kept");
+        advance(self.core(), by);
+    }
+
+    /// A sleep that advances this mock's clock by the duration instead of waiting, and is
+    /// ready at once: one clock for the mock and the code under test.
+    ///
+    /// Give it to the SDK (`paperlink_sdk::ClientBuilder::sleep_with(mock.sleeper())`), or
+    /// to your own code's waits. Then a `429` with `Retry-After: 60` is retried after 60 s of
+    /// mock time, at once, with the SDK's default retry settings, and rate windows, revocation
+    /// delays and idempotency expiry follow the same clock. The signature is plain std
+    /// (`Fn(Duration) -> impl Future<Output = ()>`), so this crate does not depend on the SDK.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use paperlink_mock::PaperlinkMock;
+    ///
+    /// let mock = PaperlinkMock::start().await;
+    /// let sleep = mock.sleeper();
+    /// let before = mock.now();
+    /// sleep(Duration::from_secs(90)).await;
+    /// assert_eq!(mock.now() - before, time::Duration::seconds(90));
+    /// # }
+    /// ```
+    pub fn sleeper(&self) -> impl Fn(Duration) -> std::future::Ready<()> + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        move |by| {
+            advance(shared.core(), by);
+            std::future::ready(())
         }
     }
 

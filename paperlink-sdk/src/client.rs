@@ -2,6 +2,8 @@
 //! send/decode/retry path every call goes through.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -53,7 +55,66 @@ pub(crate) struct Inner {
     pub(crate) timeout: Option<Duration>,
     pub(crate) retry: RetryConfig,
     pub(crate) max_response_bytes: u64,
+    pub(crate) sleep: Option<Sleep>,
     pub(crate) last_rate_limit: Mutex<Option<RateLimit>>,
+}
+
+/// The function the client waits with between attempts (see
+/// [`ClientBuilder::sleep_with`](crate::ClientBuilder::sleep_with)). Built from std types only,
+/// so a test tool can provide one without depending on this crate.
+pub(crate) type Sleep =
+    Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+
+/// What one call has spent of its retry deadline.
+///
+/// Attempts count in real time; waits count as what was asked of the sleep function. With
+/// tokio's sleep the two agree; with a sleep that moves a mock's clock instead of waiting,
+/// a 60 s `Retry-After` still spends 60 s of the deadline.
+struct Budget {
+    deadline: Option<Duration>,
+    started: Instant,
+    /// Real time spent inside the sleep function.
+    slept_real: Duration,
+    /// Time asked of the sleep function.
+    slept: Duration,
+}
+
+impl Budget {
+    fn new(deadline: Option<Duration>) -> Self {
+        Self {
+            deadline,
+            started: Instant::now(),
+            slept_real: Duration::ZERO,
+            slept: Duration::ZERO,
+        }
+    }
+
+    fn spent(&self) -> Duration {
+        self.started
+            .elapsed()
+            .saturating_sub(self.slept_real)
+            .saturating_add(self.slept)
+    }
+
+    /// What is left of the deadline (`None`: no deadline).
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_sub(self.spent()))
+    }
+
+    /// Whether a wait of `delay` would end at or past the deadline.
+    fn cannot_wait(&self, delay: Duration) -> bool {
+        self.remaining().is_some_and(|left| delay >= left)
+    }
+
+    async fn sleep(&mut self, sleep: Option<&Sleep>, delay: Duration) {
+        let before = Instant::now();
+        match sleep {
+            Some(sleep) => sleep(delay).await,
+            None => tokio::time::sleep(delay).await,
+        }
+        self.slept_real = self.slept_real.saturating_add(before.elapsed());
+        self.slept = self.slept.saturating_add(delay);
+    }
 }
 
 impl Client {
@@ -121,7 +182,7 @@ impl Client {
             })
             .transpose()?;
         let retry = &self.inner.retry;
-        let deadline = retry.deadline().map(|d| Instant::now() + d);
+        let mut budget = Budget::new(retry.deadline());
         let mut attempt = 1;
         loop {
             let span = tracing::info_span!(
@@ -132,9 +193,10 @@ impl Client {
                 status = tracing::field::Empty,
                 request_id = tracing::field::Empty,
             );
-            let timeout = match (self.inner.timeout, deadline) {
-                (Some(t), Some(d)) => Some(t.min(d.saturating_duration_since(Instant::now()))),
-                (timeout, _) => timeout,
+            // The deadline bounds the attempt in flight too, with or without a timeout.
+            let timeout = match (self.inner.timeout, budget.remaining()) {
+                (Some(t), Some(left)) => Some(t.min(left)),
+                (timeout, left) => timeout.or(left),
             };
             let error = match self
                 .attempt(&call, &url, idempotency_key.as_ref(), timeout)
@@ -152,13 +214,13 @@ impl Client {
             let Some(delay) = retry.delay(attempt, error.retry_after(), fastrand::f64()) else {
                 return Err(error);
             };
-            if deadline.is_some_and(|d| Instant::now() + delay >= d) {
+            if budget.cannot_wait(delay) {
                 return Err(error);
             }
             span.in_scope(
                 || tracing::debug!(error = %error, delay_ms = delay.as_millis() as u64, "retrying"),
             );
-            tokio::time::sleep(delay).await;
+            budget.sleep(self.inner.sleep.as_ref(), delay).await;
             attempt += 1;
         }
     }
@@ -438,6 +500,12 @@ impl WriteOptions {
         self
     }
 
+    /// The caller's `Idempotency-Key`, if one was set (for fakes that honour it; without one,
+    /// the client generates a key per call).
+    pub fn get_idempotency_key(&self) -> Option<&str> {
+        self.idempotency_key.as_deref()
+    }
+
     /// Uses a key derived from `text`: `sha256-` and the 64 hex digits of its SHA-256, valid
     /// whatever the text, and the same for the same text (so a re-run replays instead of
     /// creating twice).
@@ -503,6 +571,47 @@ pub struct ResponseMeta {
     /// `Idempotent-Replayed: true`: the server answered from an earlier call with the same
     /// `Idempotency-Key`, and changed nothing this time.
     pub replayed: bool,
+}
+
+impl ResponseMeta {
+    /// Metadata with this status and nothing else (for fakes: see
+    /// [`testing`](crate::testing)).
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            request_id: None,
+            rate_limit: None,
+            replayed: false,
+        }
+    }
+
+    /// With this `X-Request-Id`.
+    #[must_use]
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// With these rate-limit headers.
+    #[must_use]
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Marked as a replay (`Idempotent-Replayed: true`).
+    #[must_use]
+    pub fn replayed(mut self, replayed: bool) -> Self {
+        self.replayed = replayed;
+        self
+    }
+}
+
+impl<T> Detailed<T> {
+    /// A value with its metadata (for fakes).
+    pub fn new(value: T, meta: ResponseMeta) -> Self {
+        Self { value, meta }
+    }
 }
 
 impl From<Meta> for ResponseMeta {

@@ -1,13 +1,15 @@
 //! [`ClientBuilder`]: settings with defaults; every check happens once, in `build()`.
 
 use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 use url::Url;
 
 use crate::auth::ApiKey;
-use crate::client::{Client, Inner, ReadOnlyClient};
+use crate::client::{Client, Inner, ReadOnlyClient, Sleep};
 use crate::error::{ConfigError, Error, Result};
 use crate::retry::RetryConfig;
 
@@ -77,6 +79,7 @@ pub struct ClientBuilder {
     app_name: Option<String>,
     http: Option<reqwest::Client>,
     max_response_bytes: u64,
+    sleep: Option<Sleep>,
     deferred: Option<Error>,
 }
 
@@ -91,6 +94,7 @@ impl Default for ClientBuilder {
             app_name: None,
             http: None,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            sleep: None,
             deferred: None,
         }
     }
@@ -148,13 +152,73 @@ impl ClientBuilder {
         self
     }
 
-    /// No timeout per attempt (the retry deadline still bounds a call's retries).
+    /// No timeout per attempt. The retry deadline
+    /// ([`RetryConfig::total_deadline`](crate::RetryConfig::total_deadline)) still bounds
+    /// the whole call, the attempt in flight included.
     ///
-    /// Meant for tests under tokio's paused time: there a pending timeout fires as soon as the
-    /// runtime idles waiting on network I/O, so a real server's answer would look like a
-    /// timeout.
+    /// # Tests and time
+    ///
+    /// The simplest test does not pause time at all: give the client the mock's sleep with
+    /// [`sleep_with`](Self::sleep_with) (`paperlink_mock::PaperlinkMock::sleeper`), and every
+    /// wait moves the mock's clock at once instead of sleeping.
+    ///
+    /// Under tokio's paused time (`start_paused = true`), every timer the client arms fires as
+    /// soon as the runtime idles waiting on the network, so a real server's answer looks like
+    /// a timeout. Both timers must then be off, or a call gives up after one attempt:
+    ///
+    /// ```
+    /// use paperlink_sdk::{Client, RetryConfig};
+    /// let builder = Client::builder()
+    ///     .no_timeout()
+    ///     .retry(RetryConfig::default().total_deadline(None));
+    /// # let _ = builder;
+    /// ```
     pub fn no_timeout(mut self) -> Self {
         self.timeout = None;
+        self
+    }
+
+    /// The function the client waits with between attempts (default: `tokio::time::sleep`).
+    ///
+    /// Any `Fn(Duration) -> impl Future<Output = ()>` serves. In tests, pass the mock's
+    /// [`sleeper`](https://docs.rs/paperlink-mock/latest/paperlink_mock/struct.PaperlinkMock.html#method.sleeper):
+    /// it advances the mock's clock by the wait and returns at once, so a `429` with
+    /// `Retry-After: 60` is retried after 60 s of mock time, at once, with the default
+    /// [`RetryConfig`](crate::RetryConfig), and rate windows, revocation delays and
+    /// idempotency expiry all follow that one clock.
+    ///
+    /// The retry deadline counts each wait as the duration asked for, whatever the function
+    /// did with it; attempts count in real time.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, RateLimitPolicy};
+    /// use paperlink_sdk::{ApiKey, Client, ListProducts};
+    ///
+    /// let mock = PaperlinkMock::builder()
+    ///     .rate_limit(RateLimitPolicy::new(1, Duration::from_secs(60)))
+    ///     .start()
+    ///     .await?;
+    /// let client = Client::builder()
+    ///     .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly))?)
+    ///     .base_url(mock.base_url())
+    ///     .sleep_with(mock.sleeper())
+    ///     .build()?;
+    /// let before = mock.now();
+    /// client.products().list(ListProducts::new()).await?;
+    /// client.products().list(ListProducts::new()).await?; // a 429, then 60 s of mock time
+    /// assert_eq!(mock.now() - before, time::Duration::seconds(60));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn sleep_with<F, Fut>(mut self, sleep: F) -> Self
+    where
+        F: Fn(Duration) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.sleep = Some(Arc::new(move |delay| Box::pin(sleep(delay))));
         self
     }
 
@@ -250,6 +314,7 @@ impl ClientBuilder {
             timeout: self.timeout,
             retry: self.retry,
             max_response_bytes: self.max_response_bytes,
+            sleep: self.sleep,
             last_rate_limit: Default::default(),
         }))
     }
@@ -266,6 +331,7 @@ impl fmt::Debug for ClientBuilder {
             .field("app_name", &self.app_name)
             .field("custom_http_client", &self.http.is_some())
             .field("max_response_bytes", &self.max_response_bytes)
+            .field("custom_sleep", &self.sleep.is_some())
             .field("deferred_error", &self.deferred)
             .finish()
     }

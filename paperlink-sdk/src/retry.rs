@@ -96,7 +96,14 @@ impl RetryConfig {
     }
 
     /// A deadline across all attempts and waits of one call (`None`: no deadline). A retry
-    /// whose wait would end past the deadline is not made.
+    /// whose wait would end past the deadline is not made, and the attempt in flight is cut
+    /// off when the deadline passes (it fails with [`Error::Timeout`]), with or without a
+    /// per-attempt timeout.
+    ///
+    /// Under tokio's paused time, set it to `None` (see
+    /// [`ClientBuilder::no_timeout`](crate::ClientBuilder::no_timeout)), or better, give the
+    /// client a mock's sleep ([`ClientBuilder::sleep_with`](crate::ClientBuilder::sleep_with))
+    /// and leave time running.
     pub fn total_deadline(mut self, deadline: Option<Duration>) -> Self {
         self.total_deadline = deadline;
         self
