@@ -262,13 +262,13 @@ impl ConfigError {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
-    status: u16,
-    code: Option<String>,
-    message: String,
-    details: Vec<FieldError>,
-    request_id: Option<String>,
-    retry_after: Option<Duration>,
-    rate_limit: Option<RateLimit>,
+    pub(crate) status: u16,
+    pub(crate) code: Option<String>,
+    pub(crate) message: String,
+    pub(crate) details: Vec<FieldError>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) rate_limit: Option<RateLimit>,
 }
 
 /// One field-level validation problem.
@@ -281,6 +281,16 @@ pub struct FieldError {
     /// What is wrong with it.
     #[serde(default)]
     pub message: String,
+}
+
+impl FieldError {
+    /// A field-level problem (for fakes: see [`testing`](crate::testing)).
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl ApiError {

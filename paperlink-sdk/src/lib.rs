@@ -91,11 +91,17 @@ mod products;
 mod rate_limit;
 mod retry;
 mod scope;
+pub mod testing;
 mod types;
 
-pub use api::{ProductsApi, ProductsRead};
+pub use api::{ProductStream, ProductsApi, ProductsRead};
+/// Re-exported so that implementing [`ProductsRead`] or [`ProductsApi`] needs no other crate.
+pub use async_trait::async_trait;
 pub use auth::{ApiKey, KeyError, Mode};
-pub use client::{Client, MAX_IDEMPOTENCY_KEY, ReadOnlyClient, WriteOptions, idempotency_key_from};
+pub use client::{
+    Client, Detailed, MAX_IDEMPOTENCY_KEY, ReadOnlyClient, ResponseMeta, WriteOptions,
+    idempotency_key_from,
+};
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,

@@ -89,14 +89,14 @@ pub const MAX_EMPTY_PAGES: u32 = 10;
 /// Follows cursors lazily: a page is fetched only when the stream needs its first item.
 /// `fetch(after)` fetches the page after a cursor (`first` for the first page); whatever the
 /// list's other parameters are, the caller's closure keeps them.
-pub(crate) fn stream<T, F, Fut>(
+pub(crate) fn stream<'a, T, F, Fut>(
     first: Option<String>,
     fetch: F,
-) -> impl Stream<Item = Result<T>> + Send + 'static
+) -> impl Stream<Item = Result<T>> + Send + 'a
 where
-    T: Send + 'static,
-    F: Fn(Option<String>) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Page<T>>> + Send + 'static,
+    T: Send + 'a,
+    F: Fn(Option<String>) -> Fut + Send + 'a,
+    Fut: Future<Output = Result<Page<T>>> + Send + 'a,
 {
     let mut seen = HashSet::new();
     if let Some(first) = &first {

@@ -93,7 +93,7 @@ impl<'de> Deserialize<'de> for ProductStatus {
 }
 
 /// Which products a list returns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum StatusFilter {
     /// Active products only (the server's default).
     #[default]
@@ -105,7 +105,8 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
-    fn as_str(self) -> &'static str {
+    /// The wire spelling (`active`, `archived`, `all`).
+    pub fn as_str(self) -> &'static str {
         match self {
             StatusFilter::Active => "active",
             StatusFilter::Archived => "archived",
@@ -153,12 +154,23 @@ impl ListProducts {
         self
     }
 
-    pub(crate) fn set_after(&mut self, cursor: Option<String>) {
-        self.after = cursor;
+    /// The status filter, if set (for fakes that honour it).
+    pub fn get_status(&self) -> Option<StatusFilter> {
+        self.status
     }
 
-    pub(crate) fn after_cursor(&self) -> Option<&str> {
+    /// The page size, if set.
+    pub fn get_limit(&self) -> Option<u32> {
+        self.limit
+    }
+
+    /// The cursor to start after, if set.
+    pub fn get_after(&self) -> Option<&str> {
         self.after.as_deref()
+    }
+
+    pub(crate) fn set_after(&mut self, cursor: Option<String>) {
+        self.after = cursor;
     }
 
     fn query(&self) -> Vec<(&'static str, String)> {
@@ -459,7 +471,7 @@ impl<'a, S: Scope> Products<'a, S> {
         params: ListProducts,
     ) -> impl Stream<Item = Result<Product>> + Send + 'static {
         let client = self.client.clone();
-        let first = params.after_cursor().map(str::to_owned);
+        let first = params.get_after().map(str::to_owned);
         pagination::stream(first, move |after| {
             let (client, mut params) = (client.clone(), params.clone());
             params.set_after(after);

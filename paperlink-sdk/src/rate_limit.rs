@@ -19,6 +19,15 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
+    /// A rate-limit state (for fakes: see [`testing`](crate::testing)).
+    pub fn new(limit: u32, remaining: u32, reset: Option<OffsetDateTime>) -> Self {
+        Self {
+            limit,
+            remaining,
+            reset,
+        }
+    }
+
     /// Parses the headers; `None` unless both limit and remaining are present and numeric.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
         let number = |name: &str| {

@@ -64,6 +64,13 @@ pub struct Currency([u8; 3]);
 pub struct CurrencyError;
 
 impl Currency {
+    /// US dollar.
+    pub const USD: Currency = Currency(*b"USD");
+    /// Euro.
+    pub const EUR: Currency = Currency(*b"EUR");
+    /// Ukrainian hryvnia.
+    pub const UAH: Currency = Currency(*b"UAH");
+
     /// Validates a code.
     pub fn new(code: &str) -> Result<Self, CurrencyError> {
         match code.as_bytes() {
@@ -115,16 +122,33 @@ impl<'de> Deserialize<'de> for Currency {
 /// Exact decimals as JSON numbers: the number's text goes straight to and from
 /// [`rust_decimal::Decimal`], never through `f64`, so `120.10` stays `120.10`.
 ///
-/// This works with `serde_json` reading from bytes or a string (as the client does); a JSON
-/// string holding a number is accepted too.
+/// Deserializing works from any self-describing deserializer:
+/// * `serde_json` text, bytes or a reader: the number's own text is read (through serde_json's
+///   raw-value protocol), exactly;
+/// * a `serde_json::Value`: exact for integers, for strings (`"120.10"`), and for every number
+///   when serde_json's `arbitrary_precision` feature is on; otherwise a `Value` already holds
+///   a non-integer as an `f64` (that happened when it was built), and its shortest decimal
+///   text is read, which is the literal written for up to 15 significant digits;
+/// * any other format: integers, strings, and floats as above.
+///
+/// A string holding a number is accepted too.
 pub(crate) mod decimal {
+    use std::fmt;
+
     use rust_decimal::Decimal;
-    use serde::de::Error as _;
+    use serde::de::{self, Error as _, MapAccess, Visitor};
     use serde::ser::Error as _;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Deserializer, Serialize, Serializer};
     use serde_json::value::RawValue;
 
+    /// serde_json hands a number's raw text to a visitor that asks for this newtype (its
+    /// `RawValue` protocol); other deserializers see an ordinary newtype.
+    const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+    /// The map key serde_json uses for a number under `arbitrary_precision`.
+    const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
     pub(crate) fn parse(text: &str) -> Result<Decimal, String> {
+        let text = text.trim();
         let number = match text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
             Some(inner) => inner,
             None => text,
@@ -144,11 +168,67 @@ pub(crate) mod decimal {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        let raw = <&'de RawValue>::deserialize(d)?;
-        parse(raw.get()).map_err(D::Error::custom)
+        d.deserialize_newtype_struct(RAW_VALUE_TOKEN, DecimalVisitor)
     }
 
-    /// The same for `Option<Decimal>` (JSON `null` is `None`).
+    /// Reads a decimal from whatever the deserializer offers (see the module docs).
+    struct DecimalVisitor;
+
+    impl<'de> Visitor<'de> for DecimalVisitor {
+        type Value = Decimal;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a decimal number")
+        }
+
+        fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Decimal, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Decimal, A::Error> {
+            // serde_json's raw value, or its `arbitrary_precision` number: one entry whose
+            // value is the number's text.
+            match map.next_key::<String>()?.as_deref() {
+                Some(RAW_VALUE_TOKEN | NUMBER_TOKEN) => {
+                    let text = map.next_value::<String>()?;
+                    parse(&text).map_err(A::Error::custom)
+                }
+                _ => Err(A::Error::invalid_type(de::Unexpected::Map, &self)),
+            }
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Decimal, E> {
+            parse(text).map_err(E::custom)
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(n))
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(n))
+        }
+
+        fn visit_i128<E: de::Error>(self, n: i128) -> Result<Decimal, E> {
+            Decimal::try_from_i128_with_scale(n, 0).map_err(E::custom)
+        }
+
+        fn visit_u128<E: de::Error>(self, n: u128) -> Result<Decimal, E> {
+            let n = i128::try_from(n).map_err(E::custom)?;
+            self.visit_i128(n)
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<Decimal, E> {
+            // The format already holds a binary float; its shortest text is the literal it
+            // was written from (for up to 15 significant digits).
+            if !n.is_finite() {
+                return Err(E::custom("not a finite number"));
+            }
+            parse(&n.to_string()).map_err(E::custom)
+        }
+    }
+
+    /// The same for `Option<Decimal>` (`null` or a missing field is `None`).
     pub(crate) mod option {
         use super::*;
 
@@ -165,10 +245,28 @@ pub(crate) mod decimal {
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<Decimal>, D::Error> {
-            let raw = <Option<&'de RawValue>>::deserialize(d)?;
-            match raw.map(RawValue::get) {
-                None | Some("null") => Ok(None),
-                Some(text) => parse(text).map(Some).map_err(D::Error::custom),
+            d.deserialize_option(OptionVisitor)
+        }
+
+        struct OptionVisitor;
+
+        impl<'de> Visitor<'de> for OptionVisitor {
+            type Value = Option<Decimal>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal number or null")
+            }
+
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                super::deserialize(d).map(Some)
             }
         }
     }
@@ -210,6 +308,57 @@ mod tests {
         assert!(serde_json::from_str::<Money>(r#"{"amount":"NaN"}"#).is_err());
         let missing: Money = serde_json::from_str(r#"{"amount":1}"#).expect("parses");
         assert_eq!(missing.rate, None);
+    }
+
+    #[test]
+    fn decimals_deserialize_from_a_value_a_reader_and_other_formats() {
+        use serde::de::IntoDeserializer;
+        use serde::de::value::Error as ValueError;
+
+        let from_value: Money =
+            serde_json::from_value(serde_json::json!({"amount": 120.10, "rate": "20.50"}))
+                .expect("from a Value");
+        assert_eq!(from_value.amount, Decimal::new(12010, 2));
+        assert_eq!(
+            from_value.rate.map(|r| r.to_string()).as_deref(),
+            Some("20.50")
+        );
+        let int: Money = serde_json::from_value(serde_json::json!({"amount": 7, "rate": null}))
+            .expect("an integer Value");
+        assert_eq!((int.amount, int.rate), (Decimal::new(7, 0), None));
+
+        let text = br#"{"amount":0.30000000000000004441,"rate":20.0}"#;
+        let from_reader: Money = serde_json::from_reader(&text[..]).expect("from a reader");
+        assert_eq!(from_reader.amount.to_string(), "0.30000000000000004441");
+        assert_eq!(
+            from_reader.rate.map(|r| r.to_string()).as_deref(),
+            Some("20.0")
+        );
+
+        // Deserializers other than serde_json's (serde's own value deserializers here).
+        fn exact<'de, D: serde::Deserializer<'de, Error = ValueError>>(
+            d: D,
+        ) -> Result<String, ValueError> {
+            decimal::deserialize(d).map(|v| v.to_string())
+        }
+        assert_eq!(
+            exact(IntoDeserializer::<ValueError>::into_deserializer("120.10")).ok(),
+            Some("120.10".into())
+        );
+        assert_eq!(
+            exact(IntoDeserializer::<ValueError>::into_deserializer(42u64)).ok(),
+            Some("42".into())
+        );
+        assert_eq!(
+            exact(IntoDeserializer::<ValueError>::into_deserializer(-3i64)).ok(),
+            Some("-3".into())
+        );
+        assert_eq!(
+            exact(IntoDeserializer::<ValueError>::into_deserializer(0.1f64)).ok(),
+            Some("0.1".into())
+        );
+        assert!(exact(IntoDeserializer::<ValueError>::into_deserializer(f64::NAN)).is_err());
+        assert!(exact(IntoDeserializer::<ValueError>::into_deserializer(true)).is_err());
     }
 
     #[test]

@@ -3,11 +3,13 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod fakes;
 mod helpers;
 mod hostile;
 mod in_process;
 mod integrator;
 mod load;
 mod mock_rules;
+mod one_clock;
 mod sdk_mock;
 mod sdk_wire;
