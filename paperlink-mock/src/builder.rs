@@ -11,7 +11,7 @@ use crate::engine::keys::{DEFAULT_TEAM, KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::engine::limits::RateLimitPolicy;
 use crate::engine::state::{Settings, State};
 use crate::error::MockError;
-use crate::model::SeedProduct;
+use crate::model::{DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, SeedProduct};
 
 /// Journal lines kept by default (the oldest are dropped first).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
@@ -60,8 +60,8 @@ impl Default for PaperlinkMockBuilder {
             products: Vec::new(),
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             admin_token: None,
-            default_type: "SERVICES".to_owned(),
-            default_unit: "unit".to_owned(),
+            default_type: DEFAULT_PRODUCT_TYPE.to_owned(),
+            default_unit: DEFAULT_UNIT_OF_MEASURE.to_owned(),
             #[cfg(feature = "durable")]
             data_file: None,
             #[cfg(feature = "durable")]

@@ -131,6 +131,26 @@
 //! # }
 //! ```
 //!
+//! # One clock for the mock and the code under test
+//!
+//! [`PaperlinkMock::sleeper`] is a sleep that advances the mock's clock instead of waiting.
+//! Given to the SDK (`ClientBuilder::sleep_with(mock.sleeper())`) or to your own code, every
+//! wait runs on the mock's clock: a `429` with `Retry-After: 60` is retried after 60 s of mock
+//! time, at once, and rate windows, revocation delays and idempotency expiry follow the same
+//! clock. Its signature is plain std, so this crate does not depend on the SDK.
+//!
+//! # Your own mocks in the API's shapes
+//!
+//! The [`wire`] module renders a product, a page and an error as the mock serves them, for a
+//! test's own wiremock `Mock`s.
+//!
+//! # The control plane
+//!
+//! Every `/__admin` call, its body and its answer, with examples (checked by a test against
+//! the served answers):
+//!
+#![doc = include_str!("../CONTROL_PLANE.md")]
+//!
 //! # The choices the mock makes where Paperlink's docs are silent
 //!
 //! (One source, `DECISIONS.md`, shown here and linked from the README.)
@@ -150,6 +170,7 @@ mod model;
 mod persist;
 #[cfg(feature = "server")]
 pub mod standalone;
+pub mod wire;
 
 #[allow(deprecated)]
 pub use builder::SeededKey;
@@ -167,6 +188,7 @@ pub use error::MockError;
 pub use in_process::{CORE_PRIORITY, PaperlinkMock};
 pub use model::openapi::DOCUMENT as OPENAPI_DOCUMENT;
 pub use model::{
-    FieldError, KeyMode, KeyScope, MAX_BODY, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, Number,
-    ProductRecord, ProductStatus, SeedProduct,
+    DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, FieldError, KeyMode, KeyScope, MAX_BODY,
+    MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, Number, ProductRecord, ProductStatus,
+    SeedProduct,
 };

@@ -13,3 +13,4 @@ mod mock_rules;
 mod one_clock;
 mod sdk_mock;
 mod sdk_wire;
+mod shapes;

@@ -20,6 +20,38 @@ fn sort_key(p: &ProductRecord) -> SortKey {
     (Reverse(p.created_at.unix_timestamp_nanos()), Reverse(p.id))
 }
 
+/// A new product's record: its fields as sent, the `(type, unitOfMeasure)` defaults where
+/// absent, active, created and updated `now`.
+pub(crate) fn new_record(
+    id: Uuid,
+    new: NewProduct,
+    now: OffsetDateTime,
+    defaults: (&str, &str),
+) -> ProductRecord {
+    let NewProduct {
+        name,
+        unit_price,
+        currency,
+        rest: input,
+    } = new;
+    ProductRecord {
+        id,
+        name,
+        unit_price,
+        currency,
+        description: input.description.flatten(),
+        sku: input.sku.flatten(),
+        tax_rate: input.tax_rate.flatten(),
+        product_type: input.product_type.unwrap_or_else(|| defaults.0.to_owned()),
+        unit_of_measure: input
+            .unit_of_measure
+            .unwrap_or_else(|| defaults.1.to_owned()),
+        status: ProductStatus::Active,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Which products a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Filter {
@@ -156,14 +188,8 @@ impl Catalog {
         now: OffsetDateTime,
         defaults: (&str, &str),
     ) -> Result<&Stored, CatalogError> {
-        let NewProduct {
-            name,
-            unit_price,
-            currency,
-            rest: input,
-        } = new;
-        let sku = input.sku.flatten();
-        if let Some(sku) = &sku {
+        let record = new_record(id, new, now, defaults);
+        if let Some(sku) = &record.sku {
             match self.indexes.skus.entry(sku_key(sku).to_owned()) {
                 Entry::Occupied(_) => return Err(CatalogError::SkuTaken),
                 Entry::Vacant(slot) => {
@@ -171,22 +197,6 @@ impl Catalog {
                 }
             }
         }
-        let record = ProductRecord {
-            id,
-            name,
-            unit_price,
-            currency,
-            description: input.description.flatten(),
-            sku,
-            tax_rate: input.tax_rate.flatten(),
-            product_type: input.product_type.unwrap_or_else(|| defaults.0.to_owned()),
-            unit_of_measure: input
-                .unit_of_measure
-                .unwrap_or_else(|| defaults.1.to_owned()),
-            status: ProductStatus::Active,
-            created_at: now,
-            updated_at: now,
-        };
         Ok(self.file(Box::new(Stored::new(record)), true))
     }
 

@@ -9,7 +9,7 @@ use crate::engine::catalog::{Catalog, CatalogError, Filter, Stored};
 use crate::engine::keys::Caller;
 use crate::engine::state::{Settings, State, catalog_of};
 use crate::engine::{API_PREFIX, MockRequest, MockResponse, json_body_problem};
-use crate::model::{self, FieldError, data_body_json};
+use crate::model::{self, FieldError, data_body_json, page_body};
 
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;
@@ -194,39 +194,13 @@ fn list(state: &mut State, key: &Caller, query: &str) -> MockResponse {
         .last()
         .map(|(id, _)| *id)
         .filter(|_| page.has_more);
-    // `{"data":{"data":[…],"hasMore":…,"nextCursor":…}}` from the stored JSON, copied once.
-    let capacity = page
-        .items
-        .iter()
-        .map(|(_, json)| json.len() + 1)
-        .sum::<usize>()
-        + 96;
-    let mut body = Vec::with_capacity(capacity);
-    body.extend_from_slice(br#"{"data":{"data":["#);
-    for (i, (_, json)) in page.items.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(json.as_bytes());
-    }
-    body.extend_from_slice(if page.has_more {
-        br#"],"hasMore":true,"nextCursor":"#
-    } else {
-        br#"],"hasMore":false,"nextCursor":"#
-    });
-    match next_cursor {
-        Some(id) => {
-            body.push(b'"');
-            body.extend_from_slice(
-                id.hyphenated()
-                    .encode_lower(&mut Uuid::encode_buffer())
-                    .as_bytes(),
-            );
-            body.push(b'"');
-        }
-        None => body.extend_from_slice(b"null"),
-    }
-    body.extend_from_slice(b"}}");
+    let mut cursor_text = Uuid::encode_buffer();
+    let next_cursor = next_cursor.map(|id| &*id.hyphenated().encode_lower(&mut cursor_text));
+    let body = page_body(
+        page.items.iter().map(|(_, json)| &**json),
+        page.has_more,
+        next_cursor,
+    );
     MockResponse::json(200, body)
 }
 

@@ -320,8 +320,8 @@ mod tests {
         let settings = Settings {
             rate_limit: Some(RateLimitPolicy::new(limit, Duration::from_secs(60))),
             revocation_delay: Duration::ZERO,
-            default_type: "SERVICES".into(),
-            default_unit: "unit".into(),
+            default_type: crate::model::DEFAULT_PRODUCT_TYPE.into(),
+            default_unit: crate::model::DEFAULT_UNIT_OF_MEASURE.into(),
             journal_capacity: 3,
         };
         State::new(

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::product::json_string;
+
 /// Largest accepted request body, in bytes (1 MiB).
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -65,5 +67,33 @@ pub(crate) fn data_body_json(json: &str) -> Vec<u8> {
     body.extend_from_slice(br#"{"data":"#);
     body.extend_from_slice(json.as_bytes());
     body.push(b'}');
+    body
+}
+
+/// `{"data":{"data":[…],"hasMore":…,"nextCursor":…}}` from products' JSON, copied once.
+pub(crate) fn page_body<'a>(
+    items: impl Iterator<Item = &'a str> + Clone,
+    has_more: bool,
+    next_cursor: Option<&str>,
+) -> Vec<u8> {
+    let capacity = items.clone().map(|json| json.len() + 1).sum::<usize>() + 96;
+    let mut body = Vec::with_capacity(capacity);
+    body.extend_from_slice(br#"{"data":{"data":["#);
+    for (i, json) in items.enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(json.as_bytes());
+    }
+    body.extend_from_slice(if has_more {
+        br#"],"hasMore":true,"nextCursor":"#
+    } else {
+        br#"],"hasMore":false,"nextCursor":"#
+    });
+    match next_cursor {
+        Some(cursor) => json_string(&mut body, cursor),
+        None => body.extend_from_slice(b"null"),
+    }
+    body.extend_from_slice(b"}}");
     body
 }

@@ -17,11 +17,14 @@ pub(crate) mod stored;
 mod validation;
 
 pub use body::{FieldError, MAX_BODY};
-pub(crate) use body::{data_body, data_body_json, error_body};
+pub(crate) use body::{data_body, data_body_json, error_body, page_body};
 pub use mode::{KeyMode, KeyScope};
 pub use number::Number;
 pub(crate) use product::json_string;
-pub use product::{MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, ProductRecord, ProductStatus};
+pub use product::{
+    DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU,
+    ProductRecord, ProductStatus,
+};
 pub use seed::SeedProduct;
 #[cfg(test)]
 pub(crate) use validation::product_input;

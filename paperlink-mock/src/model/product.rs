@@ -15,6 +15,10 @@ pub const MAX_DESCRIPTION: usize = 2000;
 pub const MAX_SKU: usize = 100;
 /// Longest `type` and `unitOfMeasure`, in characters.
 pub const MAX_SHORT: usize = 50;
+/// The `type` of a product created without one.
+pub const DEFAULT_PRODUCT_TYPE: &str = "SERVICES";
+/// The `unitOfMeasure` of a product created without one (unless the builder sets another).
+pub const DEFAULT_UNIT_OF_MEASURE: &str = "unit";
 
 /// A product's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
