@@ -78,6 +78,43 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Testing your code
+//!
+//! **Against the mock, on one clock.** Give the client the mock's sleep, and every wait (a
+//! backoff, a `Retry-After`) moves the mock's clock instead of sleeping: a `429` with
+//! `Retry-After: 60` is retried after 60 s of mock time, at once, with the default
+//! [`RetryConfig`].
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, RateLimitPolicy};
+//! use paperlink_sdk::{ApiKey, Client, ListProducts};
+//!
+//! let mock = PaperlinkMock::builder()
+//!     .rate_limit(RateLimitPolicy::new(1, Duration::from_secs(60)))
+//!     .start()
+//!     .await?;
+//! let client = Client::builder()
+//!     .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly))?)
+//!     .base_url(mock.base_url())
+//!     .sleep_with(mock.sleeper())
+//!     .build()?;
+//! client.products().list(ListProducts::new()).await?;
+//! client.products().list(ListProducts::new()).await?; // waited out on the mock's clock
+//! assert_eq!(mock.journal().iter().map(|r| r.status).collect::<Vec<_>>(), [200, 429, 200]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Under tokio's paused time instead, both timers must be off (see
+//! [`ClientBuilder::no_timeout`]).
+//!
+//! **Against a fake.** Code written against [`ProductsRead`] / [`ProductsApi`] takes a fake in
+//! unit tests; [`testing`] builds what the fake returns (products, every API error) and shows
+//! a complete one. [`async_trait`] is re-exported for implementing the traits.
 
 mod api;
 mod auth;

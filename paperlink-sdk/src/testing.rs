@@ -369,7 +369,8 @@ mod tests {
 
     #[test]
     fn each_shortcut_maps_to_the_variant_the_client_returns() {
-        let cases: [(ApiErrorBuilder, fn(&Error) -> bool); 8] = [
+        type Check = fn(&Error) -> bool;
+        let cases: [(ApiErrorBuilder, Check); 8] = [
             (ApiErrorBuilder::unauthorized(), |e| {
                 matches!(e, Error::Unauthorized(_))
             }),

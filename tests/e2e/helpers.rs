@@ -55,8 +55,9 @@ pub fn paused_client(
 }
 
 /// Under paused time any pending timer fires while the runtime waits on network I/O, so the
-/// client has no timers of its own: no per-attempt timeout and no idle-pool timer. The only
-/// timers left are the SDK's retry waits, and elapsed time measures exactly them.
+/// client has no timers of its own: no per-attempt timeout, no retry deadline (it bounds the
+/// attempt in flight) and no idle-pool timer. The only timers left are the SDK's retry waits,
+/// and elapsed time measures exactly them.
 pub fn paused_client_for(base_url: &str, token: SecretString, retry: RetryConfig) -> Client {
     install_tls();
     let http = reqwest::Client::builder()
@@ -66,7 +67,7 @@ pub fn paused_client_for(base_url: &str, token: SecretString, retry: RetryConfig
     Client::builder()
         .api_key(ApiKey::from_secret(token).expect("valid key"))
         .base_url(base_url)
-        .retry(retry)
+        .retry(retry.total_deadline(None))
         .no_timeout()
         .http_client(http)
         .build()
