@@ -21,7 +21,7 @@ pub type ProductStream<'a> = Pin<Box<dyn Stream<Item = Result<Product>> + Send +
 
 /// The read operations on products. Implemented by [`Client`] and [`ReadOnlyClient`]; put your
 /// own fake behind `Arc<dyn ProductsRead>` in tests (see [`testing`](crate::testing) for a
-/// complete one). Implement it with [`async_trait`](crate::async_trait), re-exported here.
+/// complete one). Implement it with [`async_trait`](macro@crate::async_trait), re-exported here.
 #[async_trait]
 pub trait ProductsRead: Send + Sync {
     /// One page of products (`Products::list`).

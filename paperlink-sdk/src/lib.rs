@@ -114,7 +114,7 @@
 //!
 //! **Against a fake.** Code written against [`ProductsRead`] / [`ProductsApi`] takes a fake in
 //! unit tests; [`testing`] builds what the fake returns (products, every API error) and shows
-//! a complete one. [`async_trait`] is re-exported for implementing the traits.
+//! a complete one. [`async_trait`](macro@crate::async_trait) is re-exported for implementing the traits.
 
 mod api;
 mod auth;
