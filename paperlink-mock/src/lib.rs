@@ -177,7 +177,7 @@ pub use builder::SeededKey;
 pub use builder::{DEFAULT_JOURNAL_CAPACITY, NewKey, PaperlinkMockBuilder, parse_seed_file};
 pub use engine::API_PREFIX;
 pub use engine::clock::{CLOCK_END, MAX_PERIOD};
-pub use engine::idempotency::IDEMPOTENCY_RETENTION;
+pub use engine::idempotency::{IDEMPOTENCY_RETENTION, MAX_IDEMPOTENCY_KEY};
 pub use engine::journal::{
     JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RequestRecord,
 };

@@ -3,6 +3,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 mod bad_input;
+mod contract;
 mod fakes;
 mod helpers;
 mod hostile;

@@ -13,11 +13,17 @@ use crate::engine::ids::{draw_unused, random_uuid};
 use crate::engine::sharded::ShardedMap;
 use crate::model::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
 
-/// Newest first, ties broken by id descending.
-type SortKey = (Reverse<i128>, Reverse<Uuid>);
+/// Newest first; products created in the same instant, last created first (by the catalog's
+/// creation sequence, which an update never changes, so cursors stay put). The id rides
+/// along to find the product.
+type SortKey = (Reverse<i128>, Reverse<u64>, Uuid);
 
-fn sort_key(p: &ProductRecord) -> SortKey {
-    (Reverse(p.created_at.unix_timestamp_nanos()), Reverse(p.id))
+fn sort_key(p: &Stored) -> SortKey {
+    (
+        Reverse(p.record.created_at.unix_timestamp_nanos()),
+        Reverse(p.seq),
+        p.record.id,
+    )
 }
 
 /// A new product's record: its fields as sent, the `(type, unitOfMeasure)` defaults where
@@ -72,12 +78,19 @@ pub(crate) enum CatalogError {
 pub(crate) struct Stored {
     pub(crate) record: ProductRecord,
     pub(crate) json: Box<str>,
+    /// The order this catalog first filed the product in (creation order; a restored file
+    /// is read back in the order its products were created).
+    seq: u64,
 }
 
 impl Stored {
     fn new(record: ProductRecord) -> Self {
         let json = record.to_json();
-        Self { record, json }
+        Self {
+            record,
+            json,
+            seq: 0,
+        }
     }
 }
 
@@ -86,6 +99,8 @@ pub(crate) struct Catalog {
     /// Boxed, so that growing a shard moves pointers, not products.
     products: ShardedMap<Uuid, Box<Stored>>,
     indexes: Indexes,
+    /// The next creation sequence number.
+    next_seq: u64,
 }
 
 /// Everything a catalog keeps about its products besides the products themselves.
@@ -105,9 +120,10 @@ impl Indexes {
         }
     }
 
-    /// Files a record under its sort key and, unless the caller already claimed it, its SKU.
-    fn add(&mut self, record: &ProductRecord, sku_claimed: bool) {
-        let key = sort_key(record);
+    /// Files a product under its sort key and, unless the caller already claimed it, its SKU.
+    fn add(&mut self, stored: &Stored, sku_claimed: bool) {
+        let key = sort_key(stored);
+        let record = &stored.record;
         self.all.insert(key);
         self.by_status(record.status).insert(key);
         if let Some(sku) = record.sku.as_deref().filter(|_| !sku_claimed) {
@@ -115,8 +131,9 @@ impl Indexes {
         }
     }
 
-    fn remove(&mut self, record: &ProductRecord) {
-        let key = sort_key(record);
+    fn remove(&mut self, stored: &Stored) {
+        let key = sort_key(stored);
+        let record = &stored.record;
         self.all.remove(&key);
         self.by_status(record.status).remove(&key);
         if let Some(sku) = &record.sku
@@ -148,7 +165,7 @@ impl Catalog {
         self.indexes
             .all
             .iter()
-            .filter_map(|(_, Reverse(id))| self.products.get(id).map(|p| p.record.clone()))
+            .filter_map(|(_, _, id)| self.products.get(id).map(|p| p.record.clone()))
             .collect()
     }
 
@@ -160,14 +177,14 @@ impl Catalog {
             Filter::All => &self.indexes.all,
         };
         let start = match after.and_then(|id| self.products.get(id)) {
-            Some(p) => Bound::Excluded(sort_key(&p.record)),
+            Some(p) => Bound::Excluded(sort_key(p)),
             None => Bound::Unbounded,
         };
         let mut keys = index.range((start, Bound::Unbounded));
         let items: Vec<(Uuid, &str)> = keys
             .by_ref()
             .take(limit)
-            .filter_map(|(_, Reverse(id))| self.json(id).map(|json| (*id, json)))
+            .filter_map(|(_, _, id)| self.json(id).map(|json| (*id, json)))
             .collect();
         Listing {
             has_more: keys.next().is_some(),
@@ -213,19 +230,26 @@ impl Catalog {
 
     /// Stores a product, replacing one with the same id. With `sku_claimed`, the product's
     /// SKU is already in the index (a create claims it first).
-    fn file(&mut self, stored: Box<Stored>, sku_claimed: bool) -> &Stored {
-        let Self { products, indexes } = self;
+    fn file(&mut self, mut stored: Box<Stored>, sku_claimed: bool) -> &Stored {
+        let Self {
+            products,
+            indexes,
+            next_seq,
+        } = self;
         match products.entry(stored.record.id) {
             Entry::Vacant(slot) => {
-                indexes.add(&stored.record, sku_claimed);
+                stored.seq = *next_seq;
+                *next_seq = next_seq.saturating_add(1);
+                indexes.add(&stored, sku_claimed);
                 slot.insert(stored)
             }
             Entry::Occupied(mut slot) => {
+                stored.seq = slot.get().seq;
                 let old = slot.insert(stored);
                 // The old record may hold the same SKU under the same id: file the new one
                 // after the old one is gone.
-                indexes.remove(&old.record);
-                indexes.add(&slot.get().record, false);
+                indexes.remove(&old);
+                indexes.add(slot.get(), false);
                 slot.into_mut()
             }
         }
@@ -352,19 +376,30 @@ mod tests {
     }
 
     #[test]
-    fn same_millisecond_products_are_ordered_by_id_descending() {
+    fn same_millisecond_products_list_last_created_first_and_updates_keep_their_place() {
         let mut c = Catalog::default();
         for i in [3u128, 1, 2] {
             c.create(Uuid::from_u128(i), input("p", None), at(0), DEFAULTS)
                 .expect("created");
         }
-        let ids: Vec<u128> = c
-            .list(Filter::All, 10, None)
-            .items
-            .iter()
-            .map(|p| p.0.as_u128())
-            .collect();
-        assert_eq!(ids, [3, 2, 1]);
+        let ids = |c: &Catalog| -> Vec<u128> {
+            c.list(Filter::All, 10, None)
+                .items
+                .iter()
+                .map(|p| p.0.as_u128())
+                .collect()
+        };
+        assert_eq!(ids(&c), [2, 1, 3]);
+        let rename = product_input(br#"{"name":"q"}"#, false).expect("valid");
+        c.update(&Uuid::from_u128(3), rename, at(9))
+            .expect("updated");
+        assert_eq!(ids(&c), [2, 1, 3], "an update keeps the product's place");
+        let after_first = c.list(Filter::All, 1, Some(&Uuid::from_u128(2)));
+        assert_eq!(
+            after_first.items[0].0.as_u128(),
+            1,
+            "the cursor still points there"
+        );
     }
 
     #[test]

@@ -57,6 +57,9 @@ fn framed(hash: &mut Sha256, bytes: &[u8]) {
     hash.update(bytes);
 }
 
+/// The longest `Idempotency-Key`, in characters (each is one byte: visible ASCII only).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 /// The one `Idempotency-Key` of a write, or the 400 for a repeated or malformed one.
 fn idempotency_key(request: &MockRequest) -> Result<Option<&str>, MockResponse> {
     if request.method == Method::GET {
@@ -69,13 +72,22 @@ fn idempotency_key(request: &MockRequest) -> Result<Option<&str>, MockResponse> 
             "Idempotency-Key",
             "must be sent once",
         )])),
-        (Some(value), None) => match value.to_str() {
-            Ok(k) if !k.is_empty() && k.len() <= 255 => Ok(Some(k)),
-            _ => Err(MockResponse::invalid(vec![FieldError::new(
+        (Some(value), None) => {
+            let key = value.as_bytes();
+            let problem = if key.is_empty() {
+                "must not be empty"
+            } else if key.len() > MAX_IDEMPOTENCY_KEY {
+                "must be at most 255 characters"
+            } else if !key.iter().all(u8::is_ascii_graphic) {
+                "must be visible ASCII characters only (`!` to `~`: no space, no tab)"
+            } else {
+                return Ok(value.to_str().ok());
+            };
+            Err(MockResponse::invalid(vec![FieldError::new(
                 "Idempotency-Key",
-                "must be 1 to 255 visible ASCII characters",
-            )])),
-        },
+                problem,
+            )]))
+        }
     }
 }
 
@@ -99,7 +111,10 @@ pub(crate) fn identify(
     framed(&mut scope, request.method.as_str().as_bytes());
     framed(&mut scope, request.path.as_bytes());
     framed(&mut scope, key.as_bytes());
+    // The fingerprint covers what the operation reads: a DELETE reads no body, so a retry
+    // that adds one (`{}`) is the same request and replays.
     let fingerprint = match object {
+        _ if request.method == Method::DELETE => Sha256::digest(b""),
         Some(object) => {
             let mut body = Sha256::new();
             for (name, value) in object {

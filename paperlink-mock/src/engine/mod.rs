@@ -159,7 +159,22 @@ impl MockCore {
     /// Handles one request. With a data file, a write returns only once it is on disk (other
     /// requests go on meanwhile); a front door on an async runtime should then call this off
     /// its worker threads, as the standalone server does (see [`MockCore::waits_for_disk`]).
+    ///
+    /// `HEAD` on an API route is handled as `GET` (authentication, scope and rate limit
+    /// included) and answers with the same status and headers; the response keeps the `GET`
+    /// body so that its length is known, and the front door sends none (hyper, under both
+    /// front doors, drops a `HEAD` response's body itself).
     pub fn handle(&self, request: &MockRequest) -> MockResponse {
+        if request.method == Method::HEAD && !is_control_plane(&request.path) {
+            let mut get = request.clone();
+            get.method = Method::GET;
+            return self.serve(&get, Method::HEAD);
+        }
+        self.serve(request, request.method.clone())
+    }
+
+    /// Handles a request; the journal records it under `journal_method`.
+    fn serve(&self, request: &MockRequest, journal_method: Method) -> MockResponse {
         // What needs no state is worked out before taking the lock, so that the lock is held
         // only for the state's own work.
         let (mut prepared, operation) = Prepared::new(request);
@@ -168,7 +183,7 @@ impl MockCore {
         let now = state.clock.now();
         state.expire(now);
         let mut outcome = Outcome::default();
-        let mut response = if request.path == "/__admin" || request.path.starts_with("/__admin/") {
+        let mut response = if is_control_plane(&request.path) {
             if self.admin_allowed(&request.headers) {
                 crate::engine::control::handle(&mut state, request, now)
             } else {
@@ -191,7 +206,7 @@ impl MockCore {
         };
         let ticket = self.persist(&mut state, &request.method, response.status);
         state.journal(JournalEntry {
-            method: request.method.clone(),
+            method: journal_method,
             path: prepared.journal_path,
             query: prepared.journal_query,
             status: response.status,
@@ -243,6 +258,10 @@ impl MockCore {
             .map(|(_, token)| hash_token(token.trim()));
         presented.is_some_and(|p| bool::from(p.ct_eq(expected)))
     }
+}
+
+fn is_control_plane(path: &str) -> bool {
+    path == "/__admin" || path.starts_with("/__admin/")
 }
 
 /// What can be known about a request without the state.

@@ -62,7 +62,7 @@ pub(crate) fn resolve(
             "method_not_allowed",
             "this route does not accept that method",
         )
-        .header("allow", allowed.join(", ")));
+        .header("allow", allow(allowed)));
     }
     Ok(match route {
         Route::OpenApi => (Operation::OpenApi, None),
@@ -75,6 +75,15 @@ pub(crate) fn resolve(
             (Operation::Products(op), object)
         }
     })
+}
+
+/// The `Allow` header of a route: its methods, and `HEAD` wherever `GET` is (RFC 9110).
+pub(crate) fn allow(methods: &[&str]) -> String {
+    let mut allowed = methods.to_vec();
+    if let Some(get) = methods.iter().position(|m| *m == "GET") {
+        allowed.insert(get + 1, "HEAD");
+    }
+    allowed.join(", ")
 }
 
 /// What makes a fault unusable: a status or delay out of range ([`Fault::problem`]), or a

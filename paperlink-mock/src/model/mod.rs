@@ -108,10 +108,11 @@ mod tests {
             )),
             ["unitPrice", "sku", "taxRate", "type", "unitOfMeasure"]
         );
-        assert_eq!(
-            fields(create(r#"{"name":"a","unitPrice":-0,"currency":"EUR"}"#)),
-            ["unitPrice"]
-        );
+        // `-0` is zero: allowed, and kept as sent; any other minus is refused by its rule.
+        assert!(create(r#"{"name":"a","unitPrice":-0,"currency":"EUR","taxRate":-0.00}"#).is_ok());
+        let negative = create(r#"{"name":"a","unitPrice":-0.01,"currency":"EUR"}"#);
+        assert_eq!(fields(negative.clone()), ["unitPrice"]);
+        assert!(negative.is_err_and(|e| e[0].message == "must be greater than or equal to 0"));
         assert!(create(r#"{"name":"a","unitPrice":0,"currency":"EUR","taxRate":100}"#).is_ok());
     }
 

@@ -168,14 +168,15 @@ fn number(
         errors.push(FieldError::new(field_name, "must be a number"));
         return None;
     }
-    if text.starts_with('-') {
-        errors.push(FieldError::new(
-            field_name,
-            "must be greater than or equal to 0",
-        ));
-        return None;
-    }
     match to_decimal(text) {
+        // `-0` is zero, and zero is allowed.
+        Ok(value) if value.is_sign_negative() && !value.is_zero() => {
+            errors.push(FieldError::new(
+                field_name,
+                "must be greater than or equal to 0",
+            ));
+            None
+        }
         Ok(value) if max.is_some_and(|m| value > Decimal::from(m)) => {
             errors.push(FieldError::new(
                 field_name,
@@ -340,7 +341,13 @@ pub(crate) fn sku_key(sku: &str) -> &str {
     sku.trim()
 }
 
-/// Parses a UUID path or cursor value.
+/// Parses a UUID path or cursor value: the canonical hyphenated form only (either letter
+/// case). `urn:uuid:…`, braces and the 32-digit form are not ids of this API, so they are not
+/// found (404), as for any other non-UUID.
 pub(crate) fn uuid(text: &str) -> Option<Uuid> {
+    // Of the spellings the parser knows, only the hyphenated one is 36 characters long.
+    if text.len() != 36 {
+        return None;
+    }
     Uuid::from_str(text).ok()
 }
