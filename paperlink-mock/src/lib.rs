@@ -162,6 +162,8 @@
 //! `/api/v1`.
 
 mod builder;
+#[cfg(test)]
+mod contract_tests;
 pub mod engine;
 mod error;
 mod in_process;

@@ -9,7 +9,7 @@ pub const API_PREFIX: &str = "/api/v1";
 mod body;
 pub(crate) mod millis;
 mod mode;
-mod number;
+pub(crate) mod number;
 pub(crate) mod openapi;
 mod product;
 mod seed;

@@ -432,4 +432,4 @@ fn commit(
 #[cfg(test)]
 mod files;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -48,7 +48,7 @@ pub(super) fn request(
 }
 
 /// A fresh directory for one test's data file, and the file's path (not created).
-pub(super) fn data_file(test: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn data_file(test: &str) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("paperlink-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -98,7 +98,7 @@ fn gate_commits(core: &MockCore, refuse_first: bool) -> (Receiver<()>, Sender<()
 }
 
 /// The core's data file, to reach its test hooks.
-pub(super) fn store_of(core: &MockCore) -> &super::Store {
+pub(crate) fn store_of(core: &MockCore) -> &super::Store {
     core.store()
         .and_then(|store| store.as_any().downcast_ref::<super::Store>())
         .expect("a data file")
