@@ -2,6 +2,7 @@
 
 use uuid::Uuid;
 
+use crate::engine::members::{MemberProblem, TeamRole};
 use crate::model::FieldError;
 
 /// Everything that can go wrong when configuring or driving the mock from Rust.
@@ -50,6 +51,26 @@ pub enum MockError {
         /// What is wrong.
         message: String,
     },
+    /// No member with this name in the team.
+    #[error("team {team:?} has no member named {name:?}")]
+    UnknownMember {
+        /// The team.
+        team: String,
+        /// The name asked for.
+        name: String,
+    },
+    /// The acting member is a Manager or a Member: only an Owner or an Admin manages API keys.
+    #[error("only an Owner or an Admin manages API keys; {member:?} is a {role}")]
+    RoleInsufficient {
+        /// Who tried.
+        member: String,
+        /// Their role.
+        role: TeamRole,
+    },
+    /// A change to a team's members breaks a rule: a name taken or blank, or a team left with
+    /// no Owner or two.
+    #[error("{0}")]
+    MemberRule(String),
     /// A setting is out of its range.
     #[error("{setting} {problem}")]
     OutOfRange {
@@ -58,6 +79,18 @@ pub enum MockError {
         /// Its range.
         problem: String,
     },
+}
+
+impl From<MemberProblem> for MockError {
+    fn from(problem: MemberProblem) -> Self {
+        match problem {
+            MemberProblem::Unknown { team, name } => MockError::UnknownMember { team, name },
+            MemberProblem::Forbidden { name, role } => {
+                MockError::RoleInsufficient { member: name, role }
+            }
+            other => MockError::MemberRule(other.to_string()),
+        }
+    }
 }
 
 fn describe(errors: &[FieldError]) -> String {

@@ -13,6 +13,7 @@ use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
 use crate::engine::journal::{JournalEntry, RequestRecord};
 use crate::engine::keys::{DEFAULT_TEAM, KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::engine::limits::Fault;
+use crate::engine::members::{Member, TeamRole};
 use crate::engine::state::State;
 use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
@@ -223,21 +224,90 @@ impl PaperlinkMock {
             mode,
             scope,
             team: team.to_owned(),
-            created_by: "owner".to_owned(),
+            created_by: String::new(),
         };
-        let ((info, token), kept) = self.core().change(|state| state.create_key(spec));
+        let ((info, token), kept) = self.core().change(|state| state.create_key_as_owner(spec));
         if let Err(error) = kept {
             tracing::error!(%error, "the new key could not be kept");
         }
         NewKey { info, token }
     }
 
-    /// Revokes a key: it is refused on its next call (after the configured delay).
-    pub fn revoke_key(&self, id: Uuid) -> Result<KeyInfo, MockError> {
-        let (revoked, kept) = self
+    /// Creates a key in `team` as the member `by`, as the dashboard's API Keys page does:
+    /// only an Owner or an Admin may ([`MockError::RoleInsufficient`] for a Manager or a
+    /// Member, [`MockError::UnknownMember`] for a name not in the team).
+    pub fn create_key_as(
+        &self,
+        team: &str,
+        by: &str,
+        name: &str,
+        mode: KeyMode,
+        scope: KeyScope,
+    ) -> Result<NewKey, MockError> {
+        let spec = KeySpec {
+            name: name.to_owned(),
+            mode,
+            scope,
+            team: team.to_owned(),
+            created_by: String::new(),
+        };
+        let (created, kept) = self
             .core()
-            .change(|state| state.revoke_key(&id, Some("owner".to_owned())));
+            .change(|state| state.create_key_as(spec, Some(by)));
+        let (info, token) = created.map_err(MockError::from)?;
+        kept?;
+        Ok(NewKey { info, token })
+    }
+
+    /// Revokes a key as its team's Owner: it is refused on its next call (after the configured
+    /// delay).
+    pub fn revoke_key(&self, id: Uuid) -> Result<KeyInfo, MockError> {
+        let (revoked, kept) = self.core().change(|state| state.revoke_key(&id, None));
         kept.and(revoked)
+    }
+
+    /// Revokes a key as the member `by` of its team (an Owner or an Admin).
+    pub fn revoke_key_as(&self, id: Uuid, by: &str) -> Result<KeyInfo, MockError> {
+        let (revoked, kept) = self.core().change(|state| state.revoke_key(&id, Some(by)));
+        kept.and(revoked)
+    }
+
+    /// A team's members, the Owner first. Every team has exactly one Owner; until ownership
+    /// is transferred it is [`DEFAULT_OWNER`](crate::DEFAULT_OWNER).
+    pub fn members(&self, team: &str) -> Vec<Member> {
+        self.core().lock().members.list(team)
+    }
+
+    /// Adds a member to a team (any role but Owner: ownership is transferred with
+    /// [`set_member_role`](Self::set_member_role)).
+    pub fn add_member(&self, team: &str, name: &str, role: TeamRole) -> Result<Member, MockError> {
+        let (added, kept) = self
+            .core()
+            .change(|state| state.add_member(team, name, role));
+        let added = added.map_err(MockError::from)?;
+        kept.map(|()| added)
+    }
+
+    /// Changes a member's role; [`TeamRole::Owner`] transfers ownership (the previous Owner
+    /// becomes an Admin). The Owner's own role changes only that way.
+    pub fn set_member_role(
+        &self,
+        team: &str,
+        name: &str,
+        role: TeamRole,
+    ) -> Result<Member, MockError> {
+        let (changed, kept) = self
+            .core()
+            .change(|state| state.set_member_role(team, name, role));
+        let changed = changed.map_err(MockError::from)?;
+        kept.map(|()| changed)
+    }
+
+    /// Removes a member (never the Owner).
+    pub fn remove_member(&self, team: &str, name: &str) -> Result<Member, MockError> {
+        let (removed, kept) = self.core().change(|state| state.remove_member(team, name));
+        let removed = removed.map_err(MockError::from)?;
+        kept.map(|()| removed)
     }
 
     /// Every key's metadata (never tokens), oldest first.

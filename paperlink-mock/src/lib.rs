@@ -185,6 +185,7 @@ pub use engine::journal::{
 };
 pub use engine::keys::{DEFAULT_TEAM, KeyInfo, REVOKED_KEY_RETENTION, TOKEN_RANDOM_CHARS};
 pub use engine::limits::{Fault, FaultKind, MAX_FAULT_DELAY, RateLimitPolicy};
+pub use engine::members::{DEFAULT_OWNER, MAX_MEMBER_NAME, Member, TeamRole};
 pub use engine::products::{DEFAULT_LIMIT, MAX_LIMIT};
 pub use error::MockError;
 pub use in_process::{CORE_PRIORITY, PaperlinkMock};

@@ -12,6 +12,7 @@ mod integrator;
 mod load;
 mod mock_rules;
 mod one_clock;
+mod roles;
 mod sdk_mock;
 mod sdk_wire;
 mod shapes;

@@ -14,6 +14,7 @@ const WEB: &str =
 both_doors! {
     async fn every_way_of_failing_authentication_gets_the_same_401_shape(door) {
         let m = Http::start(door, builder()).await;
+        assert_eq!(m.admin("POST", "/teams/default/members", Some(r#"{"name":"ana","role":"ADMIN"}"#)).await.status, 201);
         let revoked = m.admin("POST", "/keys", Some(r#"{"name":"old","mode":"test","scope":"READ_WRITE"}"#)).await;
         let revoked_token = revoked.data()["token"].as_str().unwrap().to_owned();
         let id = revoked.data()["id"].as_str().unwrap().to_owned();
@@ -95,6 +96,10 @@ both_doors! {
 both_doors! {
     async fn revocation_honours_the_delay_and_keys_stay_listed_for_90_days(door) {
         let m = Http::start(door, builder().revocation_delay(Duration::from_secs(5))).await;
+        for name in ["ana", "bob"] {
+            let body = format!(r#"{{"name":"{name}","role":"ADMIN"}}"#);
+            assert_eq!(m.admin("POST", "/teams/default/members", Some(&body)).await.status, 201);
+        }
         let created = m.admin("POST", "/keys", Some(r#"{"name":"CI","mode":"live","scope":"READ_ONLY","createdBy":"ana","team":"default"}"#)).await;
         assert_eq!(created.status, 201);
         let key = created.data();

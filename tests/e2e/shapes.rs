@@ -99,6 +99,41 @@ async fn control_plane_answers_match_their_documentation() {
 
     let mock = mock().await;
     let base = mock.uri();
+    let members = "/__admin/teams/default/members";
+    served.push((
+        "POST /__admin/teams/{team}/members",
+        call(
+            &http,
+            &base,
+            M::POST,
+            members,
+            Some(r#"{"name":"ana","role":"ADMIN"}"#),
+        )
+        .await,
+    ));
+    let member = call(
+        &http,
+        &base,
+        M::POST,
+        members,
+        Some(r#"{"name":"mo","role":"MEMBER"}"#),
+    )
+    .await;
+    assert_eq!(member.0, 201);
+    let key = r#"{"name":"CI","mode":"test","scope":"READ_WRITE","createdBy":"mo"}"#;
+    served.push((
+        "POST /__admin/keys {as a member}",
+        call(&http, &base, M::POST, "/__admin/keys", Some(key)).await,
+    ));
+    let key = r#"{"name":"CI","mode":"test","scope":"READ_WRITE","createdBy":"zed"}"#;
+    served.push((
+        "POST /__admin/keys {as a stranger}",
+        call(&http, &base, M::POST, "/__admin/keys", Some(key)).await,
+    ));
+    served.push((
+        "GET /__admin/teams/{team}/members",
+        call(&http, &base, M::GET, members, None).await,
+    ));
     let created = call(
         &http,
         &base,
@@ -196,6 +231,34 @@ async fn control_plane_answers_match_their_documentation() {
     served.push((
         "GET /__admin/products",
         call(&http, &base, M::GET, "/__admin/products?mode=test", None).await,
+    ));
+    let manager = call(
+        &http,
+        &base,
+        M::PATCH,
+        &format!("{members}/mo"),
+        Some(r#"{"role":"MANAGER"}"#),
+    )
+    .await;
+    assert_eq!(manager.0, 200);
+    served.push((
+        "PATCH /__admin/teams/{team}/members/{name}",
+        call(
+            &http,
+            &base,
+            M::PATCH,
+            &format!("{members}/ana"),
+            Some(r#"{"role":"OWNER"}"#),
+        )
+        .await,
+    ));
+    served.push((
+        "DELETE /__admin/teams/{team}/members/{owner}",
+        call(&http, &base, M::DELETE, &format!("{members}/ana"), None).await,
+    ));
+    served.push((
+        "DELETE /__admin/teams/{team}/members/{name}",
+        call(&http, &base, M::DELETE, &format!("{members}/mo"), None).await,
     ));
     served.push((
         "POST /__admin/reset",

@@ -3,6 +3,7 @@
 
 use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
 use crate::engine::keys::{KeyMode, KeyRecord};
+use crate::engine::members::Member;
 use crate::model::ProductRecord;
 
 /// One durable change. Without the `durable` feature nothing reads them: no data file is
@@ -12,6 +13,10 @@ use crate::model::ProductRecord;
 pub(crate) enum Change {
     /// A key was created or revoked: its whole record.
     KeyPut(KeyRecord),
+    /// A team member was added, or their role changed.
+    MemberPut(Member),
+    /// A team member was removed.
+    MemberRemoved { team: String, name: String },
     /// A product was created or changed: its whole record.
     ProductPut {
         team: String,
@@ -25,6 +30,7 @@ pub(crate) enum Change {
     },
     /// The clock was moved by hand; the total moved so far, in milliseconds.
     Clock { advanced_ms: u64 },
-    /// Back to the seeded keys and products; idempotency records forgotten.
+    /// Back to the seeded keys and products, and every team back to its first Owner;
+    /// idempotency records forgotten.
     Reset,
 }

@@ -13,6 +13,7 @@ use crate::engine::journal::JournalEntry;
 use crate::engine::keys::DEFAULT_TEAM;
 use crate::engine::keys::{KeyInfo, KeyMode, KeyScope, KeySpec};
 use crate::engine::limits::Fault;
+use crate::engine::members::{MemberProblem, TeamRole};
 use crate::engine::state::State;
 use crate::engine::{MockRequest, MockResponse};
 use crate::error::MockError;
@@ -43,6 +44,17 @@ struct CreatedKey<'a> {
 struct Revoke {
     #[serde(default)]
     revoked_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NewMember {
+    name: String,
+    role: TeamRole,
+}
+
+#[derive(Deserialize)]
+struct RoleChange {
+    role: TeamRole,
 }
 
 #[derive(Deserialize)]
@@ -88,8 +100,80 @@ fn mock_error(error: MockError) -> MockResponse {
             "sku_conflict",
             "sku already used in this team and mode",
         ),
+        MockError::UnknownMember { .. } => {
+            MockResponse::error(404, "member_not_found", &error.to_string())
+        }
+        MockError::RoleInsufficient { .. } => {
+            MockResponse::error(403, "role_insufficient", &error.to_string())
+        }
+        MockError::MemberRule(_) => MockResponse::error(409, "one_owner", &error.to_string()),
         other => MockResponse::error(400, "validation_error", &other.to_string()),
     }
+}
+
+fn member_problem(problem: MemberProblem) -> MockResponse {
+    let (status, code) = problem.status_and_code();
+    if status == 400 {
+        return MockResponse::invalid(vec![FieldError::new("name", problem.to_string())]);
+    }
+    MockResponse::error(status, code, &problem.to_string())
+}
+
+/// `/__admin/teams/{team}/members[/{name}]`.
+fn members(
+    state: &mut State,
+    request: &MockRequest,
+    team: &str,
+    name: Option<&str>,
+) -> Result<MockResponse, MockResponse> {
+    let team = decoded(team);
+    let name = name.map(decoded);
+    match (&request.method, name) {
+        (&Method::GET, None) => Ok(MockResponse::json(
+            200,
+            data_body(&state.members.list(&team)),
+        )),
+        (&Method::POST, None) => {
+            let new: NewMember = body(request)?;
+            state
+                .add_member(&team, &new.name, new.role)
+                .map(|m| MockResponse::json(201, data_body(&m)))
+                .map_err(member_problem)
+        }
+        (&Method::GET, Some(name)) => state
+            .members
+            .get(&team, &name)
+            .map(|m| MockResponse::json(200, data_body(&m)))
+            .ok_or_else(|| {
+                member_problem(MemberProblem::Unknown {
+                    team: team.clone(),
+                    name,
+                })
+            }),
+        (&Method::PATCH, Some(name)) => {
+            let RoleChange { role } = body(request)?;
+            state
+                .set_member_role(&team, &name, role)
+                .map(|m| MockResponse::json(200, data_body(&m)))
+                .map_err(member_problem)
+        }
+        (&Method::DELETE, Some(name)) => state
+            .remove_member(&team, &name)
+            .map(|m| MockResponse::json(200, data_body(&m)))
+            .map_err(member_problem),
+        _ => Err(MockResponse::error(
+            405,
+            "method_not_allowed",
+            "members take GET and POST; a member takes GET, PATCH and DELETE",
+        )),
+    }
+}
+
+/// A path segment, percent-decoded (team and member names may hold spaces).
+fn decoded(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub(crate) fn handle(
@@ -112,6 +196,8 @@ pub(crate) fn handle(
             ))
         }
         (&Method::POST, ["keys", id, "revoke"]) => revoke(state, request, id),
+        (_, ["teams", team, "members"]) => members(state, request, team, None),
+        (_, ["teams", team, "members", name]) => members(state, request, team, Some(name)),
         (&Method::GET, ["clock"]) => Ok(MockResponse::json(200, data_body(&Now { now }))),
         (&Method::POST, ["clock", "advance"]) => body::<Advance>(request).and_then(|a| {
             let room = state.clock.room();
@@ -199,13 +285,18 @@ fn create_key(state: &mut State, request: &MockRequest) -> Result<MockResponse, 
             "must not be blank",
         )]));
     }
-    let (info, token) = state.create_key(KeySpec {
-        name: spec.name,
-        mode: spec.mode,
-        scope: spec.scope,
-        team: spec.team.unwrap_or_else(|| DEFAULT_TEAM.to_owned()),
-        created_by: spec.created_by.unwrap_or_else(|| "owner".to_owned()),
-    });
+    let (info, token) = state
+        .create_key_as(
+            KeySpec {
+                name: spec.name,
+                mode: spec.mode,
+                scope: spec.scope,
+                team: spec.team.unwrap_or_else(|| DEFAULT_TEAM.to_owned()),
+                created_by: String::new(),
+            },
+            spec.created_by.as_deref(),
+        )
+        .map_err(member_problem)?;
     Ok(MockResponse::json(
         201,
         data_body(&CreatedKey {
@@ -230,7 +321,7 @@ fn revoke(
         ));
     };
     state
-        .revoke_key(&id, revoked_by)
+        .revoke_key(&id, revoked_by.as_deref())
         .map(|info| MockResponse::json(200, data_body(&info)))
         .map_err(mock_error)
 }

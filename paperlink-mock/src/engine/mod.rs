@@ -21,6 +21,7 @@ pub(crate) mod ids;
 pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod limits;
+pub(crate) mod members;
 pub(crate) mod products;
 pub(crate) mod request;
 pub(crate) mod routes;

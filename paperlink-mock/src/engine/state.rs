@@ -21,6 +21,7 @@ use crate::engine::journal::{Journal, JournalEntry};
 use crate::engine::keys::{KeyInfo, KeySpec, generate_token, hash_token};
 use crate::engine::keys::{KeyMode, Keyring};
 use crate::engine::limits::{self, Fault, FaultKind, RateLimitPolicy, RateStatus, Windows};
+use crate::engine::members::{Directory, Member, MemberProblem, TeamRole};
 use crate::engine::sharded::ShardedMap;
 use crate::error::MockError;
 use crate::model::{ProductRecord, ProductStatus, SeedProduct, create_input};
@@ -87,6 +88,8 @@ pub(crate) struct State {
     pub(crate) clock: Clock,
     pub(crate) rng: fastrand::Rng,
     pub(crate) keys: Keyring,
+    /// Each team's members (a reset returns every team to its first Owner).
+    pub(crate) members: Directory,
     pub(crate) catalogs: Catalogs,
     /// Boxed for the same reason as the catalog's products: growth moves pointers.
     pub(crate) idempotency: ShardedMap<IdempotencyScope, Box<IdempotentResponse>>,
@@ -107,6 +110,7 @@ impl State {
             clock,
             rng,
             keys: Keyring::default(),
+            members: Directory::default(),
             catalogs: Catalogs::default(),
             idempotency: ShardedMap::default(),
             idempotency_expiry: VecDeque::new(),
@@ -227,18 +231,94 @@ impl State {
     }
 
     /// Revokes a key (again: no change).
-    pub(crate) fn revoke_key(
-        &mut self,
-        id: &Uuid,
-        by: Option<String>,
-    ) -> Result<KeyInfo, MockError> {
+    /// Revokes a key, as the named member of its team (who must be an Owner or an Admin) or
+    /// as the team's Owner.
+    pub(crate) fn revoke_key(&mut self, id: &Uuid, by: Option<&str>) -> Result<KeyInfo, MockError> {
+        let team = self
+            .keys
+            .get(id)
+            .map(|k| k.team.clone())
+            .ok_or(MockError::UnknownKey(*id))?;
+        let actor = self
+            .members
+            .key_manager(&team, by)
+            .map_err(MockError::from)?;
         let now = self.clock.now();
         let info = self
             .keys
-            .revoke(id, by, now)
+            .revoke(id, Some(actor.name), now)
             .ok_or(MockError::UnknownKey(*id))?;
         self.record_key(id);
         Ok(info)
+    }
+
+    /// Creates a key as the named member (who must be an Owner or an Admin of the key's team)
+    /// or as the team's Owner; `spec.created_by` is set to who acted.
+    pub(crate) fn create_key_as(
+        &mut self,
+        mut spec: KeySpec,
+        by: Option<&str>,
+    ) -> Result<(KeyInfo, SecretString), MemberProblem> {
+        spec.created_by = self.members.key_manager(&spec.team, by)?.name;
+        Ok(self.create_key(spec))
+    }
+
+    /// Creates a key as its team's Owner, who may always manage keys.
+    pub(crate) fn create_key_as_owner(&mut self, mut spec: KeySpec) -> (KeyInfo, SecretString) {
+        spec.created_by = self.members.owner(&spec.team).name;
+        self.create_key(spec)
+    }
+
+    /// Adds a member to a team.
+    pub(crate) fn add_member(
+        &mut self,
+        team: &str,
+        name: &str,
+        role: TeamRole,
+    ) -> Result<Member, MemberProblem> {
+        let now = self.clock.now();
+        let changed = self.members.add(team, name, role, now)?;
+        self.record_members(&changed);
+        changed
+            .into_iter()
+            .next_back()
+            .ok_or(MemberProblem::BadName)
+    }
+
+    /// Changes a member's role; `OWNER` transfers ownership (the previous Owner becomes an
+    /// Admin). Returns the member after the change.
+    pub(crate) fn set_member_role(
+        &mut self,
+        team: &str,
+        name: &str,
+        role: TeamRole,
+    ) -> Result<Member, MemberProblem> {
+        let changed = self.members.set_role(team, name, role)?;
+        self.record_members(&changed);
+        self.members.get(team, name).ok_or(MemberProblem::Unknown {
+            team: team.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// Removes a member (never the Owner).
+    pub(crate) fn remove_member(
+        &mut self,
+        team: &str,
+        name: &str,
+    ) -> Result<Member, MemberProblem> {
+        let removed = self.members.remove(team, name)?;
+        self.record(|| Change::MemberRemoved {
+            team: removed.team.clone(),
+            name: removed.name.clone(),
+        });
+        Ok(removed)
+    }
+
+    fn record_members(&mut self, changed: &[Member]) {
+        for member in changed {
+            self.record(|| Change::MemberPut(member.clone()));
+        }
     }
 
     /// Adds a product directly (no API call, no rate limit), after the create rules.
@@ -308,6 +388,7 @@ impl State {
             self.keys = keys;
             self.catalogs = catalogs;
         }
+        self.members = Directory::default();
         self.clear_traffic();
     }
 }

@@ -263,6 +263,7 @@ fn restore(state: &mut State, loaded: sqlite::Loaded) {
     keys.keep_last_used(&state.keys);
     state.keys = keys;
     state.catalogs = loaded.catalogs;
+    state.members = loaded.members;
     state.seeded = Some(loaded.seeded);
     state.clear_idempotency();
     for (scope, response) in loaded.idempotency {

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::engine::change::Change;
 use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
 use crate::engine::keys::{KeyMode, KeyRecord, Keyring};
+use crate::engine::members::{Directory, Member};
 use crate::engine::state::{Catalogs, PerTeam, State, TeamMode, catalog_of, per_team};
 use crate::error::MockError;
 use crate::model::ProductRecord;
@@ -31,7 +32,7 @@ use crate::model::ProductRecord;
 pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;
 
 /// The schema's version: `MIGRATIONS.len()`.
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// The statements that bring a database from version `i` to `i + 1`, each run in one
 /// transaction with the version change.
@@ -40,7 +41,8 @@ pub(crate) const SCHEMA_VERSION: i32 = 1;
 /// their tables, so a commit writes a few pages in one place rather than a page of a random
 /// index per row (measured: 2.4 times the creates per second). The writer finds a product's
 /// row by the rowid it keeps in memory ([`Rowids`]).
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = ["
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+    "
     CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
     INSERT INTO meta (name, value) VALUES ('clock_advanced_ms', 0), ('starts', 0);
     CREATE TABLE keys (
@@ -60,7 +62,14 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = ["
     CREATE TABLE idempotency (
         scope TEXT NOT NULL, expires_ms INTEGER NOT NULL, record TEXT NOT NULL
     ) STRICT;
-"];
+",
+    // 2: team members and their roles (a team's first Owner is not stored).
+    "
+    CREATE TABLE members (
+        team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (team, name)
+    ) STRICT;
+",
+];
 
 /// The first bytes of every SQLite database.
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
@@ -238,6 +247,7 @@ pub(crate) struct Loaded {
     pub(crate) catalogs: Catalogs,
     pub(crate) seeded: (Keyring, Catalogs),
     pub(crate) idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
+    pub(crate) members: Directory,
     pub(crate) advanced: Duration,
     pub(crate) starts: u64,
 }
@@ -309,8 +319,12 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
             idempotency.push((scope, response));
         }
     }
+    let members = json_column::<Member>(conn, "SELECT record FROM members ORDER BY rowid")
+        .map(|members| members.into_iter().collect())
+        .map_err(|e| damaged("members", e))?;
     Ok(Loaded {
         keys: keys("keys")?,
+        members,
         catalogs: products("products")?,
         seeded: (keys("seed_keys")?, products("seed_products")?),
         idempotency,
@@ -434,6 +448,12 @@ fn put_idempotency(
     Ok(())
 }
 
+fn put_member(tx: &Transaction<'_>, member: &Member) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR REPLACE INTO members (team, name, record) VALUES (?1, ?2, ?3)")?
+        .execute(params![member.team, member.name, to_json(member)?])?;
+    Ok(())
+}
+
 fn set_advanced(tx: &Transaction<'_>, advanced_ms: u64) -> rusqlite::Result<()> {
     tx.prepare_cached("UPDATE meta SET value = ?1 WHERE name = 'clock_advanced_ms'")?
         .execute([i64::try_from(advanced_ms).unwrap_or(i64::MAX)])?;
@@ -492,13 +512,19 @@ pub(crate) fn apply(
             }
             Ok(())
         }
+        Change::MemberPut(member) => put_member(tx, member),
+        Change::MemberRemoved { team, name } => {
+            tx.prepare_cached("DELETE FROM members WHERE team = ?1 AND name = ?2")?
+                .execute(params![team, name])?;
+            Ok(())
+        }
         Change::Idempotency { scope, response } => put_idempotency(tx, scope, response),
         Change::Clock { advanced_ms } => set_advanced(tx, *advanced_ms),
         Change::Reset => {
             tx.execute_batch(
                 "DELETE FROM keys; INSERT INTO keys SELECT * FROM seed_keys;
                  DELETE FROM products; INSERT INTO products SELECT * FROM seed_products;
-                 DELETE FROM idempotency;",
+                 DELETE FROM idempotency; DELETE FROM members;",
             )?;
             *rowids = Rowids::read(tx)?;
             Ok(())
@@ -529,6 +555,9 @@ pub(crate) fn write_all(tx: &Transaction<'_>, state: &State) -> rusqlite::Result
     write_catalogs(Set::Live, &state.catalogs)?;
     for (scope, response) in state.idempotency.iter() {
         put_idempotency(tx, scope, response)?;
+    }
+    for member in state.members.stored() {
+        put_member(tx, member)?;
     }
     set_advanced(tx, state.clock.advanced_ms())
 }

@@ -497,3 +497,77 @@ fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
     assert_eq!(skus(&core, &token), ["G-1", "G-2", "G-3"]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Members and roles are kept: a restart finds them, ownership transfers included; a reset
+/// returns each team to its first Owner; a data file of schema 1 (before members) gains the
+/// table on open and keeps everything else.
+#[test]
+fn members_survive_a_restart_and_schema_one_files_gain_them() {
+    let (dir, path) = data_file("store-members");
+    let builder = PaperlinkMock::builder().seed(5).data_file(&path);
+    let admin = |core: &MockCore, method: Method, path: &str, body: &str| {
+        let response = core.handle(&request(method, path, "", body, None));
+        (response.status, json(&response))
+    };
+    {
+        let (core, _) = MockCore::from_builder(&builder).expect("fresh core");
+        let (status, _) = admin(
+            &core,
+            Method::POST,
+            "/__admin/teams/default/members",
+            r#"{"name":"ana","role":"ADMIN"}"#,
+        );
+        assert_eq!(status, 201);
+        let (status, _) = admin(
+            &core,
+            Method::PATCH,
+            "/__admin/teams/default/members/ana",
+            r#"{"role":"OWNER"}"#,
+        );
+        assert_eq!(status, 200);
+    }
+    let roles = |core: &MockCore| -> Vec<(String, String)> {
+        let (_, body) = admin(core, Method::GET, "/__admin/teams/default/members", "");
+        body["data"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .map(|m| {
+                (
+                    m["name"].as_str().unwrap_or_default().to_owned(),
+                    m["role"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        ("ana".to_owned(), "OWNER".to_owned()),
+        ("owner".to_owned(), "ADMIN".to_owned()),
+    ];
+    {
+        let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+        assert_eq!(roles(&core), expected, "kept across a restart");
+    }
+    // The same file as schema 1 wrote it: no members table, version 1.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch("DROP TABLE members; PRAGMA user_version = 1;")
+            .expect("downgrade");
+    }
+    {
+        let (core, _) = MockCore::from_builder(&builder).expect("a schema-1 file opens");
+        assert_eq!(
+            roles(&core),
+            [("owner".to_owned(), "OWNER".to_owned())],
+            "every team starts with its first Owner"
+        );
+        let (status, _) = admin(&core, Method::POST, "/__admin/reset", "");
+        assert_eq!(status, 200);
+    }
+    let version: i32 = rusqlite::Connection::open(&path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, super::sqlite::SCHEMA_VERSION);
+    let _ = std::fs::remove_dir_all(dir);
+}
