@@ -172,6 +172,8 @@ mod model;
 mod persist;
 #[cfg(feature = "server")]
 pub mod standalone;
+#[cfg(feature = "server")]
+mod ui;
 pub mod wire;
 
 #[allow(deprecated)]

@@ -191,6 +191,11 @@ fn banner(server: &Server, args: &Args) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "paperlink-mock listening on {}", server.base_url())?;
     writeln!(out, "control plane: http://{}/__admin", server.local_addr())?;
+    writeln!(
+        out,
+        "API Keys page: http://{}/__admin/ui",
+        server.local_addr()
+    )?;
     if server.seeded_keys().is_empty() {
         match (&args.data, &args.import_jsonl) {
             (Some(data), Some(old)) => writeln!(

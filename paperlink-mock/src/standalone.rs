@@ -46,6 +46,7 @@ use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
 use crate::model::MAX_BODY;
 use crate::model::{KeyMode, KeyScope};
+use crate::ui::{Ui, is_ui};
 
 /// How the server protects itself from slow, silent or too many clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,6 +227,7 @@ impl Server {
             limits,
             ..
         } = self;
+        let ui = Arc::new(Ui::default());
         let slots = Arc::new(Semaphore::new(limits.max_connections));
         let graceful = GracefulShutdown::new();
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -254,10 +256,10 @@ impl Server {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let core = Arc::clone(&core);
+            let (core, ui) = (Arc::clone(&core), Arc::clone(&ui));
             let service = hyper::service::service_fn(move |request| {
-                let core = Arc::clone(&core);
-                async move { Ok::<_, Infallible>(handle(core, limits, request).await) }
+                let (core, ui) = (Arc::clone(&core), Arc::clone(&ui));
+                async move { Ok::<_, Infallible>(handle(core, ui, limits, request).await) }
             });
             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
@@ -363,8 +365,14 @@ impl Drop for Running {
 
 type Body = BoxBody<Bytes, io::Error>;
 
-async fn handle(core: Arc<MockCore>, limits: Limits, request: Request<Incoming>) -> Response<Body> {
+async fn handle(
+    core: Arc<MockCore>,
+    ui: Arc<Ui>,
+    limits: Limits,
+    request: Request<Incoming>,
+) -> Response<Body> {
     let started = Instant::now();
+    let core_waits = core.waits_for_disk();
     let (parts, body) = request.into_parts();
     let mut incoming = MockRequest::new(parts.method, parts.uri.path());
     incoming.query = parts.uri.query().map(str::to_owned);
@@ -395,12 +403,20 @@ async fn handle(core: Arc<MockCore>, limits: Limits, request: Request<Incoming>)
             ));
         }
     }
-    let (incoming, response) = if core.waits_for_disk() && incoming.method != Method::GET {
+    // The API Keys page is served beside the control plane, from the same core.
+    let answer = move |incoming: &MockRequest| {
+        if is_ui(&incoming.path) {
+            ui.handle(&core, incoming)
+        } else {
+            core.handle(incoming)
+        }
+    };
+    let (incoming, response) = if core_waits && incoming.method != Method::GET {
         // A write waits for the data file's commit: on a blocking thread, so that the
         // workers go on serving other requests meanwhile.
         let (method, path) = (incoming.method.clone(), incoming.path.clone());
         match tokio::task::spawn_blocking(move || {
-            let response = core.handle(&incoming);
+            let response = answer(&incoming);
             (incoming, response)
         })
         .await
@@ -416,7 +432,7 @@ async fn handle(core: Arc<MockCore>, limits: Limits, request: Request<Incoming>)
             }
         }
     } else {
-        let response = core.handle(&incoming);
+        let response = answer(&incoming);
         (incoming, response)
     };
     if let Some(delay) = response.delay {

@@ -9,6 +9,7 @@ mod helpers;
 mod hostile;
 mod in_process;
 mod integrator;
+mod keys_page;
 mod load;
 mod mock_rules;
 mod one_clock;

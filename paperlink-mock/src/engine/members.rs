@@ -192,6 +192,12 @@ impl Directory {
         members
     }
 
+    /// Every team with a stored member.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn teams(&self) -> impl Iterator<Item = String> + '_ {
+        self.teams.keys().cloned()
+    }
+
     /// Every stored member (for the data file).
     #[cfg_attr(not(feature = "durable"), allow(dead_code))]
     pub(crate) fn stored(&self) -> impl Iterator<Item = &Member> {

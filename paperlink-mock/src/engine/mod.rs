@@ -139,6 +139,30 @@ impl MockCore {
         (result, Ok(()))
     }
 
+    /// Runs a read of the state, as a request would see it: what the data file holds, and
+    /// nothing that has expired (for the API Keys page).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn view<R>(&self, read: impl FnOnce(&State, OffsetDateTime) -> R) -> R {
+        let mut state = self.lock();
+        self.recover(&mut state);
+        let now = state.clock.now();
+        state.expire(now);
+        read(&state, now)
+    }
+
+    /// Whether the control plane asks for an admin token.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn has_admin_token(&self) -> bool {
+        self.admin_token.is_some()
+    }
+
+    /// Whether `token` is the admin token (compared as hashes, in constant time).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn is_admin_token(&self, token: &str) -> bool {
+        self.admin_token
+            .is_some_and(|expected| bool::from(hash_token(token).ct_eq(&expected)))
+    }
+
     /// The data file (tests).
     #[cfg(test)]
     pub(crate) fn store(&self) -> Option<&dyn Durability> {

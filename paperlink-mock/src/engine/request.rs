@@ -73,6 +73,22 @@ impl MockResponse {
         response
     }
 
+    /// An HTML page (the API Keys page), never cached, never framed, and with no script.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn html(status: u16, body: String) -> Self {
+        let mut response = Self::json(status, body);
+        response.headers[0].1 = Cow::Borrowed("text/html; charset=utf-8");
+        response
+            .header("cache-control", "no-store")
+            .header("x-content-type-options", "nosniff")
+            .header("referrer-policy", "no-referrer")
+            .header(
+                "content-security-policy",
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            )
+    }
+
     pub(crate) fn error(status: u16, code: &str, message: &str) -> Self {
         Self::json(status, error_body(code, message, &[]))
     }
