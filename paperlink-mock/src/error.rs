@@ -2,8 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::engine::members::{MemberProblem, TeamRole};
-use crate::model::FieldError;
+use crate::model::{FieldError, TeamRole};
 
 /// Everything that can go wrong when configuring or driving the mock from Rust.
 #[derive(Debug, thiserror::Error)]
@@ -79,18 +78,6 @@ pub enum MockError {
         /// Its range.
         problem: String,
     },
-}
-
-impl From<MemberProblem> for MockError {
-    fn from(problem: MemberProblem) -> Self {
-        match problem {
-            MemberProblem::Unknown { team, name } => MockError::UnknownMember { team, name },
-            MemberProblem::Forbidden { name, role } => {
-                MockError::RoleInsufficient { member: name, role }
-            }
-            other => MockError::MemberRule(other.to_string()),
-        }
-    }
 }
 
 fn describe(errors: &[FieldError]) -> String {

@@ -11,6 +11,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::error::MockError;
+pub use crate::model::TeamRole;
 use crate::model::millis;
 
 /// The name of every team's first Owner (until ownership is transferred), and who a call that
@@ -18,72 +20,6 @@ use crate::model::millis;
 pub const DEFAULT_OWNER: &str = "owner";
 /// The longest member name, in characters.
 pub const MAX_MEMBER_NAME: usize = 100;
-
-/// A member's role in a team.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum TeamRole {
-    /// The one Owner: manages keys and members.
-    #[serde(alias = "owner", alias = "Owner")]
-    Owner,
-    /// Manages keys.
-    #[serde(alias = "admin", alias = "Admin")]
-    Admin,
-    /// Cannot open the API Keys page.
-    #[serde(alias = "manager", alias = "Manager")]
-    Manager,
-    /// Cannot open the API Keys page.
-    #[serde(alias = "member", alias = "Member")]
-    Member,
-}
-
-impl TeamRole {
-    /// Every role, highest first.
-    pub const ALL: [TeamRole; 4] = [
-        TeamRole::Owner,
-        TeamRole::Admin,
-        TeamRole::Manager,
-        TeamRole::Member,
-    ];
-
-    /// Whether this role may manage API keys (open the API Keys page, create, revoke).
-    pub fn manages_keys(self) -> bool {
-        matches!(self, TeamRole::Owner | TeamRole::Admin)
-    }
-
-    /// The wire spelling: `OWNER`, `ADMIN`, `MANAGER`, `MEMBER`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TeamRole::Owner => "OWNER",
-            TeamRole::Admin => "ADMIN",
-            TeamRole::Manager => "MANAGER",
-            TeamRole::Member => "MEMBER",
-        }
-    }
-
-    /// The dashboard's spelling: `Owner`, `Admin`, `Manager`, `Member`.
-    pub fn label(self) -> &'static str {
-        match self {
-            TeamRole::Owner => "Owner",
-            TeamRole::Admin => "Admin",
-            TeamRole::Manager => "Manager",
-            TeamRole::Member => "Member",
-        }
-    }
-
-    /// Reads either spelling, in any case.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|role| role.as_str().eq_ignore_ascii_case(text.trim()))
-    }
-}
-
-impl fmt::Display for TeamRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
 
 /// A member of a team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +94,18 @@ impl fmt::Display for MemberProblem {
                 f,
                 "only an Owner or an Admin manages API keys; {name:?} is a {role}"
             ),
+        }
+    }
+}
+
+impl From<MemberProblem> for MockError {
+    fn from(problem: MemberProblem) -> Self {
+        match problem {
+            MemberProblem::Unknown { team, name } => MockError::UnknownMember { team, name },
+            MemberProblem::Forbidden { name, role } => {
+                MockError::RoleInsufficient { member: name, role }
+            }
+            other => MockError::MemberRule(other.to_string()),
         }
     }
 }

@@ -12,6 +12,7 @@ mod mode;
 pub(crate) mod number;
 pub(crate) mod openapi;
 mod product;
+mod role;
 mod seed;
 pub(crate) mod stored;
 mod validation;
@@ -25,6 +26,7 @@ pub use product::{
     DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU,
     ProductRecord, ProductStatus,
 };
+pub use role::TeamRole;
 pub use seed::SeedProduct;
 #[cfg(test)]
 pub(crate) use validation::product_input;

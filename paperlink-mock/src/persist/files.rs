@@ -1,5 +1,6 @@
 //! The data file itself: a second mock on the same file, damaged, foreign and newer files, the
-//! one-time import of the JSON-lines format, and one row per product.
+//! one-time import of the JSON-lines format, one row per product, and members across a
+//! restart and a schema-1 file.
 
 use std::path::PathBuf;
 
@@ -256,5 +257,79 @@ fn a_changed_product_keeps_one_row_across_restarts() {
         )
         .expect("count");
     assert_eq!(rows, 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Members and roles are kept: a restart finds them, ownership transfers included; a reset
+/// returns each team to its first Owner; a data file of schema 1 (before members) gains the
+/// table on open and keeps everything else.
+#[test]
+fn members_survive_a_restart_and_schema_one_files_gain_them() {
+    let (dir, path) = data_file("store-members");
+    let builder = PaperlinkMock::builder().seed(5).data_file(&path);
+    let admin = |core: &MockCore, method: Method, path: &str, body: &str| {
+        let response = core.handle(&request(method, path, "", body, None));
+        (response.status, json(&response))
+    };
+    {
+        let (core, _) = MockCore::from_builder(&builder).expect("fresh core");
+        let (status, _) = admin(
+            &core,
+            Method::POST,
+            "/__admin/teams/default/members",
+            r#"{"name":"ana","role":"ADMIN"}"#,
+        );
+        assert_eq!(status, 201);
+        let (status, _) = admin(
+            &core,
+            Method::PATCH,
+            "/__admin/teams/default/members/ana",
+            r#"{"role":"OWNER"}"#,
+        );
+        assert_eq!(status, 200);
+    }
+    let roles = |core: &MockCore| -> Vec<(String, String)> {
+        let (_, body) = admin(core, Method::GET, "/__admin/teams/default/members", "");
+        body["data"]
+            .as_array()
+            .expect("members")
+            .iter()
+            .map(|m| {
+                (
+                    m["name"].as_str().unwrap_or_default().to_owned(),
+                    m["role"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let expected = vec![
+        ("ana".to_owned(), "OWNER".to_owned()),
+        ("owner".to_owned(), "ADMIN".to_owned()),
+    ];
+    {
+        let (core, _) = MockCore::from_builder(&builder).expect("restored core");
+        assert_eq!(roles(&core), expected, "kept across a restart");
+    }
+    // The same file as schema 1 wrote it: no members table, version 1.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        conn.execute_batch("DROP TABLE members; PRAGMA user_version = 1;")
+            .expect("downgrade");
+    }
+    {
+        let (core, _) = MockCore::from_builder(&builder).expect("a schema-1 file opens");
+        assert_eq!(
+            roles(&core),
+            [("owner".to_owned(), "OWNER".to_owned())],
+            "every team starts with its first Owner"
+        );
+        let (status, _) = admin(&core, Method::POST, "/__admin/reset", "");
+        assert_eq!(status, 200);
+    }
+    let version: i32 = rusqlite::Connection::open(&path)
+        .expect("open")
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, super::sqlite::SCHEMA_VERSION);
     let _ = std::fs::remove_dir_all(dir);
 }
