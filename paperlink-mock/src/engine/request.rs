@@ -81,7 +81,7 @@ impl MockResponse {
         response
             .header("cache-control", "no-store")
             .header("x-content-type-options", "nosniff")
-            .header("referrer-policy", "no-referrer")
+            .header("referrer-policy", "same-origin")
             .header(
                 "content-security-policy",
                 "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \

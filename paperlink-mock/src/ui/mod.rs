@@ -99,7 +99,9 @@ impl Ui {
             (&Method::GET, ["login"]) => page(200, pages::login(&self.forms.issue(), false)),
             (&Method::POST, ["login"]) => self.login(core, &params),
             (&Method::GET, []) => self.with_identity(core, &params, |_, state, identity, now| {
-                let keys = state.keys.list(Some(identity.team));
+                // Newest first, as the dashboard lists them.
+                let mut keys = state.keys.list(Some(identity.team));
+                keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.name.cmp(&b.name)));
                 page(200, pages::keys(identity, &keys, now, None))
             }),
             (&Method::GET, ["keys", "new"]) => {

@@ -53,6 +53,9 @@ form.inline{display:inline}
 label{display:block;margin:12px 0 4px;font-weight:600}
 fieldset{border:0;padding:0;margin:12px 0}
 .actions{margin:16px 0;display:flex;gap:12px;align-items:center}
+#identity{display:flex;gap:8px;align-items:center;margin-left:auto}
+#identity label{display:inline;margin:0 0 0 8px;font-weight:400;color:#616e7c;font-size:14px}
+#identity select{padding:4px}
 ";
 
 fn layout(title: &str, identity: Option<&Identity<'_>>, body: Markup) -> String {
