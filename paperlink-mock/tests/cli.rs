@@ -21,7 +21,7 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
         base.starts_with("http://127.0.0.1:") && base.ends_with("/api/v1"),
         "{lines:?}"
     );
-    let tokens: Vec<String> = lines[3..]
+    let tokens: Vec<String> = lines[4..]
         .iter()
         .map(|l| l.split_whitespace().last().unwrap().to_owned())
         .collect();
@@ -169,10 +169,15 @@ fn spawn_command(
         stdout.read_line(&mut line).unwrap();
         lines.push(line.trim().to_owned());
     };
-    for _ in 0..3 {
+    for _ in 0..4 {
         read(&mut lines);
     }
-    if lines[2].starts_with("seeded keys") {
+    assert!(
+        lines[2].starts_with("API Keys page: http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(lines[2].ends_with("/__admin/ui"), "{lines:?}");
+    if lines[3].starts_with("seeded keys") {
         for _ in 0..4 {
             read(&mut lines);
         }
@@ -204,7 +209,7 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
         ],
         None,
     );
-    let token = lines[3..]
+    let token = lines[4..]
         .iter()
         .map(|l| l.split_whitespace().last().unwrap().to_owned())
         .find(|t| t.starts_with("pk_test_"))
@@ -274,7 +279,7 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
         &["--port", "0", "--no-rate-limit", "--data", &data_arg],
         None,
     );
-    assert!(lines[2].starts_with("state restored from"), "{lines:?}");
+    assert!(lines[3].starts_with("state restored from"), "{lines:?}");
     let (stored, replay) = runtime.block_on(async {
         let mut stored = std::collections::HashMap::new();
         let mut after = String::new();
@@ -361,7 +366,7 @@ fn scratch(test: &str) -> std::path::PathBuf {
 
 /// The seeded Test Read & Write token from the banner.
 fn test_token(lines: &[String]) -> String {
-    lines[3..]
+    lines[4..]
         .iter()
         .map(|l| l.split_whitespace().last().unwrap().to_owned())
         .find(|t| t.starts_with("pk_test_"))
