@@ -800,13 +800,13 @@ impl Drop for Binary {
 
 type Banner = std::io::Lines<std::io::BufReader<std::process::ChildStdout>>;
 
-/// Reads the binary's banner (the URL, the control plane, a heading, then the four seeded
-/// keys) to the end: the base URL and the Test Read & Write token. The pipe is returned, to be
+/// Reads the binary's banner (the URL, the control plane, the API Keys page, a heading, then
+/// the four seeded keys) to the end: the base URL and the Test Read & Write token. The pipe is returned, to be
 /// kept open, so that the binary never writes to a closed pipe.
 fn read_banner(stdout: std::process::ChildStdout) -> Result<(Banner, String, String), BoxError> {
     let mut banner = std::io::BufRead::lines(std::io::BufReader::new(stdout));
-    let mut lines = Vec::with_capacity(7);
-    for _ in 0..7 {
+    let mut lines = Vec::with_capacity(8);
+    for _ in 0..8 {
         lines.push(banner.next().ok_or("the banner ended early")??);
     }
     let base_url = lines[0]
