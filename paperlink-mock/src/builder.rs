@@ -283,14 +283,8 @@ impl PaperlinkMockBuilder {
                     (KeyMode::Test, KeyScope::ReadWrite) => "Test Read & Write",
                     (KeyMode::Test, KeyScope::ReadOnly) => "Test Read-only",
                 };
-                let spec = KeySpec {
-                    name: name.to_owned(),
-                    mode,
-                    scope,
-                    team: DEFAULT_TEAM.to_owned(),
-                    created_by: "owner".to_owned(),
-                };
-                let (info, token) = state.create_key(spec);
+                let spec = KeySpec::new(DEFAULT_TEAM, name, mode, scope);
+                let (info, token) = state.create_key_as_owner(spec);
                 seeded.push(NewKey { info, token });
             }
         }

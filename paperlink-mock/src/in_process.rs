@@ -219,13 +219,7 @@ impl PaperlinkMock {
         mode: KeyMode,
         scope: KeyScope,
     ) -> NewKey {
-        let spec = KeySpec {
-            name: name.to_owned(),
-            mode,
-            scope,
-            team: team.to_owned(),
-            created_by: String::new(),
-        };
+        let spec = KeySpec::new(team, name, mode, scope);
         let ((info, token), kept) = self.core().change(|state| state.create_key_as_owner(spec));
         if let Err(error) = kept {
             tracing::error!(%error, "the new key could not be kept");
@@ -244,13 +238,7 @@ impl PaperlinkMock {
         mode: KeyMode,
         scope: KeyScope,
     ) -> Result<NewKey, MockError> {
-        let spec = KeySpec {
-            name: name.to_owned(),
-            mode,
-            scope,
-            team: team.to_owned(),
-            created_by: String::new(),
-        };
+        let spec = KeySpec::new(team, name, mode, scope);
         let (created, kept) = self
             .core()
             .change(|state| state.create_key_as(spec, Some(by)));

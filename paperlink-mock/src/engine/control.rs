@@ -285,15 +285,10 @@ fn create_key(state: &mut State, request: &MockRequest) -> Result<MockResponse, 
             "must not be blank",
         )]));
     }
+    let team = spec.team.as_deref().unwrap_or(DEFAULT_TEAM);
     let (info, token) = state
         .create_key_as(
-            KeySpec {
-                name: spec.name,
-                mode: spec.mode,
-                scope: spec.scope,
-                team: spec.team.unwrap_or_else(|| DEFAULT_TEAM.to_owned()),
-                created_by: String::new(),
-            },
+            KeySpec::new(team, &spec.name, spec.mode, spec.scope),
             spec.created_by.as_deref(),
         )
         .map_err(member_problem)?;

@@ -94,6 +94,19 @@ pub(crate) struct KeySpec {
     pub(crate) created_by: String,
 }
 
+impl KeySpec {
+    /// A key of `team`; who creates it is set by whoever acts (see `State::create_key_as`).
+    pub(crate) fn new(team: &str, name: &str, mode: KeyMode, scope: KeyScope) -> Self {
+        Self {
+            name: name.to_owned(),
+            mode,
+            scope,
+            team: team.to_owned(),
+            created_by: String::new(),
+        }
+    }
+}
+
 pub(crate) fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use http::Method;
 use http::header::{CONTENT_TYPE, COOKIE, HOST, ORIGIN};
 
-use crate::engine::keys::{KeyMode, KeyScope, KeySpec};
+use crate::engine::keys::{DEFAULT_TEAM, KeyMode, KeyScope, KeySpec};
 use crate::engine::members::Member;
 use crate::engine::state::State;
 use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
@@ -72,6 +72,11 @@ impl Params {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// The team the page is about (the default team unless one is chosen).
+    fn team(&self) -> &str {
+        self.get("team").unwrap_or(DEFAULT_TEAM)
     }
 }
 
@@ -154,20 +159,28 @@ impl Ui {
         }
     }
 
-    /// Renders a page as a member who may manage keys; a Manager or a Member gets the
-    /// "no access" page instead.
+    /// Renders a page as the member the request names (`team`, `as`; the team's Owner when it
+    /// names none), who must be able to manage keys: a Manager or a Member gets the "no
+    /// access" page instead.
     fn with_identity(
         &self,
         core: &MockCore,
         params: &Params,
         render: impl FnOnce(&Ui, &State, &Identity<'_>, time::OffsetDateTime) -> MockResponse,
     ) -> MockResponse {
+        self.as_member(core, params.team(), params.get("as"), render)
+    }
+
+    fn as_member(
+        &self,
+        core: &MockCore,
+        team: &str,
+        name: Option<&str>,
+        render: impl FnOnce(&Ui, &State, &Identity<'_>, time::OffsetDateTime) -> MockResponse,
+    ) -> MockResponse {
         core.view(|state, now| {
-            let team = params
-                .get("team")
-                .unwrap_or(crate::engine::keys::DEFAULT_TEAM);
             let members = state.members.list(team);
-            let member: Member = match params.get("as") {
+            let member: Member = match name {
                 None => state.members.owner(team),
                 Some(name) => match members.iter().find(|m| m.name == name) {
                     Some(member) => member.clone(),
@@ -200,10 +213,7 @@ impl Ui {
         if !self.forms.redeem(params.get("csrf")) {
             return used_form();
         }
-        let team = params
-            .get("team")
-            .unwrap_or(crate::engine::keys::DEFAULT_TEAM)
-            .to_owned();
+        let team = params.team().to_owned();
         let Some(name) = params.get("name").map(str::trim).filter(|n| !n.is_empty()) else {
             return page(400, pages::problem("Not created", "A key needs a name."));
         };
@@ -215,13 +225,8 @@ impl Ui {
             Some("READ_ONLY") => KeyScope::ReadOnly,
             _ => KeyScope::ReadWrite,
         };
-        let spec = KeySpec {
-            name: name.chars().take(255).collect(),
-            mode,
-            scope,
-            team: team.clone(),
-            created_by: String::new(),
-        };
+        let name: String = name.chars().take(255).collect();
+        let spec = KeySpec::new(&team, &name, mode, scope);
         let by = params.get("as");
         let (created, kept) = core.change(|state| state.create_key_as(spec, by));
         let (key, token) = match (created, kept) {
@@ -232,23 +237,12 @@ impl Ui {
             (_, Err(error)) => return page(503, pages::problem("Not created", &error.to_string())),
         };
         let base_url = format!("{}{API_PREFIX}", origin(request));
-        core.view(|state, _| {
-            let member = state
-                .members
-                .get(&team, &key.created_by)
-                .unwrap_or_else(|| state.members.owner(&team));
-            let teams = teams(state, &team);
-            let members = state.members.list(&team);
-            let identity = Identity {
-                team: &team,
-                member: &member,
-                teams: &teams,
-                members: &members,
-            };
+        let created_by = key.created_by.clone();
+        self.as_member(core, &team, Some(&created_by), |_, _, identity, _| {
             use secrecy::ExposeSecret;
             page(
                 201,
-                pages::created(&identity, &key, token.expose_secret(), &base_url),
+                pages::created(identity, &key, token.expose_secret(), &base_url),
             )
         })
     }
@@ -257,10 +251,7 @@ impl Ui {
         if !self.forms.redeem(params.get("csrf")) {
             return used_form();
         }
-        let team = params
-            .get("team")
-            .unwrap_or(crate::engine::keys::DEFAULT_TEAM)
-            .to_owned();
+        let team = params.team().to_owned();
         let Some(id) = core
             .view(|state, _| find_key(state, &team, id))
             .map(|k| k.id)
@@ -323,7 +314,7 @@ fn find_key(state: &State, team: &str, id: &str) -> Option<crate::engine::keys::
 fn teams(state: &State, current: &str) -> Vec<String> {
     let mut teams: BTreeSet<String> = state.keys.list(None).into_iter().map(|k| k.team).collect();
     teams.extend(state.members.teams());
-    teams.insert(crate::engine::keys::DEFAULT_TEAM.to_owned());
+    teams.insert(DEFAULT_TEAM.to_owned());
     teams.insert(current.to_owned());
     teams.into_iter().collect()
 }
