@@ -144,6 +144,17 @@
 //! The [`wire`] module renders a product, a page and an error as the mock serves them, for a
 //! test's own wiremock `Mock`s.
 //!
+//! # Team roles, and the API Keys page
+//!
+//! As in Paperlink, a team's members have a role (`OWNER`, `ADMIN`, `MANAGER`, `MEMBER`),
+//! only an Owner or an Admin manages keys, and each team has exactly one Owner (`owner`
+//! until ownership is transferred; a call that names no member acts as the Owner):
+//! [`PaperlinkMock::add_member`], [`PaperlinkMock::set_member_role`],
+//! [`PaperlinkMock::create_key_as`], [`PaperlinkMock::revoke_key_as`], and
+//! `/__admin/teams/{team}/members` over HTTP. The standalone server also serves Paperlink's
+//! API Keys page at `/__admin/ui` (create a key and see its token once, revoke, see the
+//! requests), rendered on the server with no script.
+//!
 //! # The control plane
 //!
 //! Every `/__admin` call, its body and its answer, with examples (checked by a test against

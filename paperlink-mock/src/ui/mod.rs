@@ -32,6 +32,8 @@ use crate::ui::tokens::Tokens;
 
 /// Where the page lives.
 pub const UI_PATH: &str = "/__admin/ui";
+/// The most journal lines the requests view shows (the newest).
+const MAX_REQUESTS_SHOWN: usize = 500;
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "paperlink_ui";
 
@@ -107,7 +109,7 @@ impl Ui {
                 // Newest first, as the dashboard lists them.
                 let mut keys = state.keys.list(Some(identity.team));
                 keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.name.cmp(&b.name)));
-                page(200, pages::keys(identity, &keys, now, None))
+                page(200, pages::keys(identity, &keys, now))
             }),
             (&Method::GET, ["keys", "new"]) => {
                 self.with_identity(core, &params, |ui, _, identity, _| {
@@ -148,6 +150,7 @@ impl Ui {
                                 .as_deref()
                                 .is_some_and(|p| ours.contains(p) && filter.is_none_or(|f| f == p))
                         })
+                        .take(MAX_REQUESTS_SHOWN)
                         .collect();
                     page(
                         200,

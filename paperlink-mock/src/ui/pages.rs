@@ -148,18 +148,10 @@ pub(crate) fn scope_label(scope: KeyScope) -> &'static str {
 }
 
 /// The list of a team's keys.
-pub(crate) fn keys(
-    identity: &Identity<'_>,
-    keys: &[KeyInfo],
-    now: OffsetDateTime,
-    notice: Option<&str>,
-) -> String {
+pub(crate) fn keys(identity: &Identity<'_>, keys: &[KeyInfo], now: OffsetDateTime) -> String {
     let query = identity.query();
     let body = html! {
         h1 { "API Keys" }
-        @if let Some(notice) = notice {
-            p.notice { (notice) }
-        }
         div.actions {
             a.button #create href={"/__admin/ui/keys/new?" (query)} { "Create API Key" }
             a.button.secondary href={"/__admin/ui/requests?" (query)} { "Requests" }
@@ -288,6 +280,7 @@ pub(crate) fn requests(
 ) -> String {
     let body = html! {
         h1 { "Requests" }
+        p.muted { "The newest 500 calls made with this team's keys." }
         form #filter method="get" action="/__admin/ui/requests" {
             input type="hidden" name="team" value=(identity.team);
             input type="hidden" name="as" value=(identity.member.name);
