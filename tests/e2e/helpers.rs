@@ -43,6 +43,21 @@ pub fn client_for(base_url: &str, token: SecretString) -> Client {
         .expect("client builds")
 }
 
+/// Creates one product per name (1 EUR each) through the SDK.
+pub async fn create_named(client: &Client, names: &[&str]) {
+    for name in names {
+        client
+            .products()
+            .create(paperlink_sdk::CreateProduct::new(
+                *name,
+                paperlink_sdk::Decimal::ONE,
+                "EUR".parse().expect("a currency"),
+            ))
+            .await
+            .expect("created");
+    }
+}
+
 /// A client for tests under tokio's paused time: no per-attempt timeout (see
 /// `ClientBuilder::no_timeout`).
 pub fn paused_client(

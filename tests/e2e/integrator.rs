@@ -6,23 +6,13 @@ use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, ListProducts, ReadOnlyClient};
 use secrecy::ExposeSecret;
 
-use crate::helpers::{client, install_tls, mock};
+use crate::helpers::{client, create_named, install_tls, mock};
 
 #[tokio::test]
 async fn the_journal_keeps_each_requests_query_so_cursors_can_be_seen() {
     let mock = mock().await;
     let writer = client(&mock, KeyMode::Test, KeyScope::ReadWrite);
-    for name in ["a", "b"] {
-        writer
-            .products()
-            .create(CreateProduct::new(
-                name,
-                Decimal::ONE,
-                "EUR".parse().unwrap(),
-            ))
-            .await
-            .unwrap();
-    }
+    create_named(&writer, &["a", "b"]).await;
     let first = writer
         .products()
         .list(ListProducts::new().limit(1))

@@ -10,7 +10,7 @@ use paperlink_sdk::{
 };
 use secrecy::SecretString;
 
-use crate::helpers::builder;
+use crate::helpers::{builder, create_named};
 
 /// A client with every default but the sleep, which is the mock's.
 fn on_the_mocks_clock(mock: &PaperlinkMock, token: SecretString) -> Client {
@@ -32,17 +32,7 @@ async fn a_429_is_retried_after_60_s_of_mock_time_with_the_default_retry_setting
     let client = on_the_mocks_clock(&mock, mock.token(KeyMode::Test, KeyScope::ReadWrite));
     let started = mock.now();
     let real = std::time::Instant::now();
-    for name in ["a", "b", "c", "d"] {
-        client
-            .products()
-            .create(CreateProduct::new(
-                name,
-                Decimal::ONE,
-                "EUR".parse().unwrap(),
-            ))
-            .await
-            .unwrap();
-    }
+    create_named(&client, &["a", "b", "c", "d"]).await;
     assert_eq!(mock.products(KeyMode::Test).len(), 4);
     // Two windows were waited out, on the mock's clock only.
     assert_eq!(mock.now() - started, time::Duration::seconds(60));
