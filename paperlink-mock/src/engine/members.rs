@@ -152,16 +152,30 @@ impl Directory {
         self.teams.values().flat_map(BTreeMap::values)
     }
 
+    /// The team's stored Owner, once ownership has been transferred.
+    fn stored_owner(&self, team: &str) -> Option<&Member> {
+        self.teams
+            .get(team)?
+            .values()
+            .find(|m| m.role == TeamRole::Owner)
+    }
+
     /// A member of the team, the first Owner included.
     pub(crate) fn get(&self, team: &str, name: &str) -> Option<Member> {
-        self.list(team).into_iter().find(|m| m.name == name)
+        let stored = self.teams.get(team).and_then(|members| members.get(name));
+        match stored {
+            Some(member) => Some(member.clone()),
+            None if name == DEFAULT_OWNER && self.stored_owner(team).is_none() => {
+                Some(Member::first_owner(team))
+            }
+            None => None,
+        }
     }
 
     /// The team's Owner.
     pub(crate) fn owner(&self, team: &str) -> Member {
-        self.list(team)
-            .into_iter()
-            .find(|m| m.role == TeamRole::Owner)
+        self.stored_owner(team)
+            .cloned()
             .unwrap_or_else(|| Member::first_owner(team))
     }
 
@@ -195,14 +209,14 @@ impl Directory {
             .insert(member.name.clone(), member);
     }
 
-    /// Adds a member; the changed members are returned for the data file.
+    /// Adds a member.
     pub(crate) fn add(
         &mut self,
         team: &str,
         name: &str,
         role: TeamRole,
         now: OffsetDateTime,
-    ) -> Result<Vec<Member>, MemberProblem> {
+    ) -> Result<Member, MemberProblem> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > MAX_MEMBER_NAME {
             return Err(MemberProblem::BadName);
@@ -225,40 +239,39 @@ impl Directory {
             added_at: Some(now),
         };
         self.put(member.clone());
-        Ok(vec![member])
+        Ok(member)
     }
 
     /// Changes a member's role. Making a member the Owner transfers ownership: the previous
-    /// Owner becomes an Admin. The changed members are returned for the data file.
+    /// Owner becomes an Admin. Returns the member after the change, and the previous Owner
+    /// when ownership moved (both for the data file).
     pub(crate) fn set_role(
         &mut self,
         team: &str,
         name: &str,
         role: TeamRole,
-    ) -> Result<Vec<Member>, MemberProblem> {
+    ) -> Result<(Member, Option<Member>), MemberProblem> {
         let mut member = self.get(team, name).ok_or_else(|| MemberProblem::Unknown {
             team: team.to_owned(),
             name: name.to_owned(),
         })?;
         if member.role == role {
-            return Ok(Vec::new());
+            return Ok((member, None));
         }
-        let mut changed = Vec::new();
         if member.role == TeamRole::Owner {
             return Err(MemberProblem::OneOwner(
                 "the Owner's role changes only by transferring ownership to another member",
             ));
         }
-        if role == TeamRole::Owner {
+        let demoted = (role == TeamRole::Owner).then(|| {
             let mut previous = self.owner(team);
             previous.role = TeamRole::Admin;
             self.put(previous.clone());
-            changed.push(previous);
-        }
+            previous
+        });
         member.role = role;
         self.put(member.clone());
-        changed.push(member);
-        Ok(changed)
+        Ok((member, demoted))
     }
 
     /// Removes a member (not the Owner).
@@ -314,10 +327,15 @@ mod tests {
             Err(MemberProblem::OneOwner(_))
         ));
 
-        let changed = d
+        let (owner, demoted) = d
             .set_role("t", "ana", TeamRole::Owner)
             .expect("transferred");
-        assert_eq!(changed.len(), 2);
+        // Two members changed: the new Owner, and the previous one.
+        assert_eq!(owner.role, TeamRole::Owner);
+        assert_eq!(
+            demoted.map(|m| (m.name, m.role)),
+            Some(("owner".to_owned(), TeamRole::Admin))
+        );
         let roles: Vec<(String, TeamRole)> =
             d.list("t").into_iter().map(|m| (m.name, m.role)).collect();
         assert_eq!(

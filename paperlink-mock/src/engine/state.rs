@@ -277,12 +277,9 @@ impl State {
         role: TeamRole,
     ) -> Result<Member, MemberProblem> {
         let now = self.clock.now();
-        let changed = self.members.add(team, name, role, now)?;
-        self.record_members(&changed);
-        changed
-            .into_iter()
-            .next_back()
-            .ok_or(MemberProblem::BadName)
+        let member = self.members.add(team, name, role, now)?;
+        self.record(|| Change::MemberPut(member.clone()));
+        Ok(member)
     }
 
     /// Changes a member's role; `OWNER` transfers ownership (the previous Owner becomes an
@@ -293,12 +290,11 @@ impl State {
         name: &str,
         role: TeamRole,
     ) -> Result<Member, MemberProblem> {
-        let changed = self.members.set_role(team, name, role)?;
-        self.record_members(&changed);
-        self.members.get(team, name).ok_or(MemberProblem::Unknown {
-            team: team.to_owned(),
-            name: name.to_owned(),
-        })
+        let (member, demoted) = self.members.set_role(team, name, role)?;
+        for changed in demoted.iter().chain([&member]) {
+            self.record(|| Change::MemberPut(changed.clone()));
+        }
+        Ok(member)
     }
 
     /// Removes a member (never the Owner).
@@ -313,12 +309,6 @@ impl State {
             name: removed.name.clone(),
         });
         Ok(removed)
-    }
-
-    fn record_members(&mut self, changed: &[Member]) {
-        for member in changed {
-            self.record(|| Change::MemberPut(member.clone()));
-        }
     }
 
     /// Adds a product directly (no API call, no rate limit), after the create rules.
