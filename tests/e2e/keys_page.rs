@@ -560,3 +560,25 @@ async fn the_requests_view_lists_the_teams_calls_newest_first_filtered_by_key() 
         .collect();
     assert_eq!(paths, ["/api/v1/products?limit=2"]);
 }
+
+#[tokio::test]
+async fn switching_team_with_a_member_of_another_team_acts_as_its_owner_and_says_so() {
+    let page = Page::start(builder()).await;
+    let body = r#"{"name":"ana","role":"ADMIN"}"#;
+    assert_eq!(
+        page.admin(reqwest::Method::POST, "/teams/default/members", body)
+            .await,
+        201
+    );
+    // The switcher sends the team chosen and the member of the team before.
+    let switched = page.get("/__admin/ui?team=suite-42&as=ana").await;
+    assert_eq!(switched.status, 200);
+    assert_eq!(
+        switched.text_of("#notice").as_deref(),
+        Some("Team suite-42 has no member named ana: acting as its Owner.")
+    );
+    let acting = switched.all("select#as option[selected]");
+    assert_eq!(acting[0].value().attr("value"), Some("owner"));
+    let team = switched.all("select#team option[selected]");
+    assert_eq!(team[0].value().attr("value"), Some("suite-42"));
+}

@@ -331,6 +331,12 @@ impl Keyring {
         *next_purge = keys.values().filter_map(forget_at).min();
     }
 
+    /// The team of every key.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    pub(crate) fn teams(&self) -> impl Iterator<Item = &str> {
+        self.keys.values().map(|r| r.info.team.as_str())
+    }
+
     /// Key metadata, oldest first, optionally for one team.
     pub(crate) fn list(&self, team: Option<&str>) -> Vec<KeyInfo> {
         let mut keys: Vec<KeyInfo> = self

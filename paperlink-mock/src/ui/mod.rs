@@ -24,7 +24,6 @@ use http::Method;
 use http::header::{CONTENT_TYPE, COOKIE, HOST, ORIGIN};
 
 use crate::engine::keys::{DEFAULT_TEAM, KeyMode, KeyScope, KeySpec};
-use crate::engine::members::Member;
 use crate::engine::state::State;
 use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
 use crate::ui::pages::Identity;
@@ -183,20 +182,19 @@ impl Ui {
     ) -> MockResponse {
         core.view(|state, now| {
             let members = state.members.list(team);
-            let member: Member = match name {
-                None => state.members.owner(team),
+            // A member of another team (the switcher keeps the member when the team changes)
+            // acts as this team's Owner, and the page says so.
+            let (member, notice) = match name {
                 Some(name) => match members.iter().find(|m| m.name == name) {
-                    Some(member) => member.clone(),
-                    None => {
-                        return page(
-                            404,
-                            pages::problem(
-                                "No such member",
-                                &format!("Team {team} has no member named {name}."),
-                            ),
-                        );
-                    }
+                    Some(member) => (member.clone(), None),
+                    None => (
+                        state.members.owner(team),
+                        Some(format!(
+                            "Team {team} has no member named {name}: acting as its Owner."
+                        )),
+                    ),
                 },
+                None => (state.members.owner(team), None),
             };
             let teams = teams(state, team);
             let identity = Identity {
@@ -204,6 +202,7 @@ impl Ui {
                 member: &member,
                 teams: &teams,
                 members: &members,
+                notice: notice.as_deref(),
             };
             if !member.role.manages_keys() {
                 return page(403, pages::denied(&identity));
@@ -315,7 +314,7 @@ fn find_key(state: &State, team: &str, id: &str) -> Option<crate::engine::keys::
 
 /// Every team the mock knows of (by its keys and members), the current one included.
 fn teams(state: &State, current: &str) -> Vec<String> {
-    let mut teams: BTreeSet<String> = state.keys.list(None).into_iter().map(|k| k.team).collect();
+    let mut teams: BTreeSet<String> = state.keys.teams().map(str::to_owned).collect();
     teams.extend(state.members.teams());
     teams.insert(DEFAULT_TEAM.to_owned());
     teams.insert(current.to_owned());

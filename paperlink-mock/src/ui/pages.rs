@@ -15,6 +15,8 @@ pub(crate) struct Identity<'a> {
     pub(crate) member: &'a Member,
     pub(crate) teams: &'a [String],
     pub(crate) members: &'a [Member],
+    /// Something the page should say first (such as who it acts as instead).
+    pub(crate) notice: Option<&'a str>,
 }
 
 impl Identity<'_> {
@@ -76,7 +78,12 @@ fn layout(title: &str, identity: Option<&Identity<'_>>, body: Markup) -> String 
                         (switcher(identity))
                     }
                 }
-                main { (body) }
+                main {
+                    @if let Some(notice) = identity.and_then(|i| i.notice) {
+                        p.notice #notice { (notice) }
+                    }
+                    (body)
+                }
             }
         }
     }
