@@ -9,14 +9,19 @@ use crate::engine::MockCore;
 
 use http::Method;
 
-use super::tests::{create, data_file, file_bytes, json, refused, request, skus, test_token};
+use super::tests::{
+    Fresh, create, data_file, file_bytes, fresh, json, refused, request, skus, test_token,
+};
 
 #[test]
 fn a_second_mock_on_the_same_file_refuses_at_once_and_touches_nothing() {
-    let (dir, path) = data_file("store-lock");
-    let builder = PaperlinkMock::builder().seed(11).data_file(&path);
-    let (core, seeded) = MockCore::from_builder(&builder).expect("first");
-    let token = test_token(&seeded);
+    let Fresh {
+        dir,
+        path,
+        builder,
+        core,
+        token,
+    } = fresh("store-lock", 11);
     assert_eq!(create(&core, &token, "FIRST", None).status, 201);
     let before = file_bytes(&path);
     let message = refused(&builder);

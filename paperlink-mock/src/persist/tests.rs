@@ -56,6 +56,29 @@ pub(crate) fn data_file(test: &str) -> (PathBuf, PathBuf) {
     (dir, path)
 }
 
+/// A mock on a new data file of its own, seeded with `seed`: its directory and file, the
+/// builder (to open the file again), the core, and the seeded Test Read & Write token.
+pub(super) struct Fresh {
+    pub(super) dir: PathBuf,
+    pub(super) path: PathBuf,
+    pub(super) builder: PaperlinkMockBuilder,
+    pub(super) core: Arc<MockCore>,
+    pub(super) token: String,
+}
+
+pub(super) fn fresh(test: &str, seed: u64) -> Fresh {
+    let (dir, path) = data_file(test);
+    let builder = PaperlinkMock::builder().seed(seed).data_file(&path);
+    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
+    Fresh {
+        dir,
+        path,
+        builder,
+        core: Arc::new(core),
+        token: test_token(&seeded),
+    }
+}
+
 /// The token of the seeded Test Read & Write key.
 pub(super) fn test_token(seeded: &[NewKey]) -> String {
     seeded_key(seeded, KeyMode::Test, KeyScope::ReadWrite)
@@ -162,11 +185,13 @@ pub(super) fn refused(builder: &PaperlinkMockBuilder) -> String {
 
 #[test]
 fn a_restart_resumes_keys_products_idempotency_and_the_clock() {
-    let (dir, path) = data_file("store");
-    let builder = PaperlinkMock::builder().seed(1).data_file(&path);
-
-    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-    let token = test_token(&seeded);
+    let Fresh {
+        dir,
+        path,
+        builder,
+        core,
+        token,
+    } = fresh("store", 1);
     let body = r#"{"name":"Kept","unitPrice":120.10,"currency":"USD","sku":"K-1"}"#;
     let created = core.handle(&request(
         Method::POST,
@@ -316,11 +341,13 @@ fn a_restart_with_the_same_rng_seed_does_not_reuse_ids_or_tokens() {
 /// and a retry with the same `Idempotency-Key` creates the product once.
 #[test]
 fn a_refused_commit_is_undone_and_a_retry_creates_once() {
-    let (dir, path) = data_file("store-refused");
-    let builder = PaperlinkMock::builder().seed(3).data_file(&path);
-    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-    let core = Arc::new(core);
-    let token = test_token(&seeded);
+    let Fresh {
+        dir,
+        builder,
+        core,
+        token,
+        ..
+    } = fresh("store-refused", 3);
     assert_eq!(create(&core, &token, "BEFORE", None).status, 201);
 
     // The first commit from now on is held, then refused; later ones pass.
@@ -428,11 +455,13 @@ fn a_refused_commit_is_undone_and_a_retry_creates_once() {
 /// when that commit ends, one more transaction commits both.
 #[test]
 fn reads_do_not_wait_for_the_disk_and_one_commit_serves_every_waiting_write() {
-    let (dir, path) = data_file("store-group");
-    let builder = PaperlinkMock::builder().seed(5).data_file(&path);
-    let (core, seeded) = MockCore::from_builder(&builder).expect("fresh core");
-    let core = Arc::new(core);
-    let token = test_token(&seeded);
+    let Fresh {
+        dir,
+        builder,
+        core,
+        token,
+        ..
+    } = fresh("store-group", 5);
     // Each commit reports itself, then waits until the test lets it run.
     let (commits, release) = gate_commits(&core, false);
     let spawn_create = |sku: &'static str| {
