@@ -59,26 +59,26 @@ pub struct MockResponse {
 
 impl MockResponse {
     pub(crate) fn json(status: u16, body: impl Into<Bytes>) -> Self {
-        let mut response = Self {
+        Self::typed(status, "application/json", body.into())
+    }
+
+    fn typed(status: u16, content_type: &'static str, body: Bytes) -> Self {
+        let mut headers = Vec::with_capacity(4);
+        headers.push(("content-type", Cow::Borrowed(content_type)));
+        Self {
             status,
-            headers: Vec::with_capacity(4),
-            body: body.into(),
+            headers,
+            body,
             delay: None,
             drop_connection: false,
             key_prefix: None,
-        };
-        response
-            .headers
-            .push(("content-type", Cow::Borrowed("application/json")));
-        response
+        }
     }
 
     /// An HTML page (the API Keys page), never cached, never framed, and with no script.
     #[cfg_attr(not(feature = "server"), allow(dead_code))]
     pub(crate) fn html(status: u16, body: String) -> Self {
-        let mut response = Self::json(status, body);
-        response.headers[0].1 = Cow::Borrowed("text/html; charset=utf-8");
-        response
+        Self::typed(status, "text/html; charset=utf-8", body.into())
             .header("cache-control", "no-store")
             .header("x-content-type-options", "nosniff")
             .header("referrer-policy", "same-origin")
