@@ -47,7 +47,7 @@ async fn main() -> Result<(), BoxError> {
     let mut job_key_id = None;
     match &mock {
         Some(mock) => {
-            let key = mock.create_key("Nightly import (A)", KeyMode::Test, KeyScope::ReadWrite);
+            let key = mock.create_key("Nightly import (A)", KeyMode::Test, KeyScope::ReadWrite)?;
             job_key_id = Some(key.info.id);
             *store.lock().map_err(|_| "poisoned")? = Some(key.token);
         }
@@ -65,7 +65,7 @@ async fn main() -> Result<(), BoxError> {
     while done < ITEMS {
         if let (Some(mock), Some(id), 5) = (&mock, job_key_id, done) {
             mock.revoke_key(id)?;
-            let next = mock.create_key("Nightly import (B)", KeyMode::Test, KeyScope::ReadWrite);
+            let next = mock.create_key("Nightly import (B)", KeyMode::Test, KeyScope::ReadWrite)?;
             *store.lock().map_err(|_| "poisoned")? = Some(next.token);
             job_key_id = None;
             println!("(admin) revoked the job's key and stored a new one");

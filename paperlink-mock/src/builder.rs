@@ -6,12 +6,13 @@ use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use crate::engine::MockCore;
+use crate::engine::admin;
 use crate::engine::clock::{CLOCK_END, Clock, MAX_PERIOD};
-use crate::engine::keys::{DEFAULT_TEAM, KeyInfo, KeyMode, KeyScope, KeySpec};
-use crate::engine::limits::RateLimitPolicy;
+use crate::engine::keys::DEFAULT_TEAM;
+use crate::engine::rate_limit::RateLimitPolicy;
 use crate::engine::state::{Settings, State};
 use crate::error::MockError;
-use crate::model::{DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, SeedProduct};
+use crate::model::{DEFAULT_UNIT_OF_MEASURE, KeyInfo, KeyMode, KeyScope, SeedProduct};
 
 /// Journal lines kept by default (the oldest are dropped first).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
@@ -41,7 +42,6 @@ pub struct PaperlinkMockBuilder {
     pub(crate) products: Vec<(KeyMode, SeedProduct)>,
     pub(crate) journal_capacity: usize,
     pub(crate) admin_token: Option<SecretString>,
-    pub(crate) default_type: String,
     pub(crate) default_unit: String,
     #[cfg(feature = "durable")]
     pub(crate) data_file: Option<std::path::PathBuf>,
@@ -60,7 +60,6 @@ impl Default for PaperlinkMockBuilder {
             products: Vec::new(),
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             admin_token: None,
-            default_type: DEFAULT_PRODUCT_TYPE.to_owned(),
             default_unit: DEFAULT_UNIT_OF_MEASURE.to_owned(),
             #[cfg(feature = "durable")]
             data_file: None,
@@ -217,22 +216,24 @@ impl PaperlinkMockBuilder {
         let (mut state, seeded) = self.base_state();
         #[cfg(feature = "durable")]
         if let Some(path) = &self.data_file {
-            let opened = crate::persist::Opened::open(path)?;
-            let durable = |state, store| {
-                MockCore::new(state, self.expose_admin_token()).with_store(Box::new(store))
+            let mut opened = crate::persist::Opened::open(path)?;
+            let seeded = if let Some(from) = &self.import_jsonl {
+                let snapshot = opened.import_jsonl(from)?;
+                opened.write_first(&snapshot)?;
+                state.load(snapshot);
+                Vec::new()
+            } else if opened.holds_state() {
+                // An existing data file wins over fresh seeds.
+                state.load(opened.read()?);
+                Vec::new()
+            } else {
+                self.seed_products(&mut state)?;
+                opened.write_first(&state.snapshot())?;
+                seeded
             };
-            if let Some(from) = &self.import_jsonl {
-                let store = opened.import_jsonl(from, &mut state)?;
-                return Ok((durable(state, store), Vec::new()));
-            }
-            // An existing data file wins over fresh seeds.
-            if opened.holds_state() {
-                let store = opened.load_into(&mut state)?;
-                return Ok((durable(state, store), Vec::new()));
-            }
-            self.seed_products(&mut state)?;
-            let store = opened.initialize(&state)?;
-            return Ok((durable(state, store), seeded));
+            let data_file = opened.serve(state.clock.now())?;
+            let core = MockCore::new(state, self.expose_admin_token());
+            return Ok((core.with_data_file(Box::new(data_file)), seeded));
         }
         self.seed_products(&mut state)?;
         Ok((MockCore::new(state, self.expose_admin_token()), seeded))
@@ -241,16 +242,16 @@ impl PaperlinkMockBuilder {
     fn seed_products(&self, state: &mut State) -> Result<(), MockError> {
         for (mode, product) in &self.products {
             let team = product.team.as_deref().unwrap_or(DEFAULT_TEAM);
-            state.insert_product(team, product.mode.unwrap_or(*mode), product)?;
+            admin::insert_product(state, team, product.mode.unwrap_or(*mode), product)?;
         }
-        state.mark_seeded();
+        admin::mark_seeded(state);
         Ok(())
     }
 
     /// Builds the core with its four seeded keys, ignoring seed products (so it cannot fail).
     pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<NewKey>) {
         let (mut state, seeded) = self.base_state();
-        state.mark_seeded();
+        admin::mark_seeded(&mut state);
         (MockCore::new(state, self.expose_admin_token()), seeded)
     }
 
@@ -259,7 +260,6 @@ impl PaperlinkMockBuilder {
         let settings = Settings {
             rate_limit: self.rate_limit,
             revocation_delay: self.revocation_delay,
-            default_type: self.default_type.clone(),
             default_unit: self.default_unit.clone(),
             journal_capacity: self.journal_capacity,
         };
@@ -283,9 +283,12 @@ impl PaperlinkMockBuilder {
                     (KeyMode::Test, KeyScope::ReadWrite) => "Test Read & Write",
                     (KeyMode::Test, KeyScope::ReadOnly) => "Test Read-only",
                 };
-                let spec = KeySpec::new(DEFAULT_TEAM, name, mode, scope);
-                let (info, token) = state.create_key_as_owner(spec);
-                seeded.push(NewKey { info, token });
+                // The team and names are constants that keep the names rule.
+                if let Ok((info, token)) =
+                    admin::create_key(&mut state, DEFAULT_TEAM, name, mode, scope, None)
+                {
+                    seeded.push(NewKey { info, token });
+                }
             }
         }
         (state, seeded)
@@ -299,10 +302,6 @@ impl MockCore {
         builder.build_core()
     }
 }
-
-/// The name [`NewKey`] had for the four seeded keys; the two types were the same.
-#[deprecated(since = "0.2.0", note = "use NewKey")]
-pub type SeededKey = NewKey;
 
 /// Picks a seeded key.
 pub(crate) fn find_seeded(keys: &[NewKey], mode: KeyMode, scope: KeyScope) -> Option<&NewKey> {

@@ -13,7 +13,8 @@ use http::Method;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
-use crate::engine::{API_PREFIX, API_ROUTES, MockCore, MockRequest, MockResponse};
+use crate::engine::{API_ROUTES, MockCore, MockRequest, MockResponse};
+use crate::model::API_PREFIX;
 use crate::{KeyMode, KeyScope, PaperlinkMock, PaperlinkMockBuilder, RateLimitPolicy};
 
 /// (path template, method) → status → header names sent with it.
@@ -296,7 +297,7 @@ fn every_status_and_header_the_core_emits_is_declared_for_its_operation() {
         let _ = std::fs::remove_dir_all(dir);
     }
 
-    let doc: Value = serde_json::from_str(crate::OPENAPI_DOCUMENT).expect("the document");
+    let doc: Value = serde_json::from_str(crate::wire::OPENAPI_DOCUMENT).expect("the document");
     let mut missing = Vec::new();
     for ((template, method), statuses) in &observed {
         let operation = &doc["paths"][template.as_str()][method.to_lowercase()];

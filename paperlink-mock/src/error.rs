@@ -1,4 +1,6 @@
-//! [`MockError`]: everything that can go wrong when configuring or driving the mock from Rust.
+//! [`MockError`]: everything that can go wrong when configuring or driving the mock, and the
+//! one place that says which HTTP status and error code each refusal is served with (by the
+//! control plane as JSON, by the API Keys page as a page with the same status).
 
 use uuid::Uuid;
 
@@ -50,9 +52,21 @@ pub enum MockError {
         /// What is wrong.
         message: String,
     },
+    /// A key, member or team name breaks the names rule (blank, control characters, too
+    /// long); the field names the value.
+    #[error("invalid {}: {}", .0.field, .0.message)]
+    InvalidName(FieldError),
     /// No member with this name in the team.
     #[error("team {team:?} has no member named {name:?}")]
     UnknownMember {
+        /// The team.
+        team: String,
+        /// The name asked for.
+        name: String,
+    },
+    /// The team already has a member of this name (after Unicode NFKC normalisation).
+    #[error("team {team:?} already has a member named {name:?}")]
+    MemberExists {
         /// The team.
         team: String,
         /// The name asked for.
@@ -66,10 +80,9 @@ pub enum MockError {
         /// Their role.
         role: TeamRole,
     },
-    /// A change to a team's members breaks a rule: a name taken or blank, or a team left with
-    /// no Owner or two.
+    /// A change would leave a team with no Owner, or two.
     #[error("{0}")]
-    MemberRule(String),
+    OneOwner(&'static str),
     /// A setting is out of its range.
     #[error("{setting} {problem}")]
     OutOfRange {
@@ -86,4 +99,36 @@ fn describe(errors: &[FieldError]) -> String {
         .map(|e| format!("{} {}", e.field, e.message))
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+impl MockError {
+    /// The HTTP status and error code the control plane (and the API Keys page) answers
+    /// this refusal with.
+    pub(crate) fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            MockError::UnknownKey(_) => (404, "key_not_found"),
+            MockError::UnknownMember { .. } => (404, "member_not_found"),
+            MockError::RoleInsufficient { .. } => (403, "role_insufficient"),
+            MockError::SkuConflict => (409, "sku_conflict"),
+            MockError::MemberExists { .. } => (409, "member_exists"),
+            MockError::OneOwner(_) => (409, "one_owner"),
+            MockError::Storage => (503, "storage_unavailable"),
+            MockError::InvalidProduct(_)
+            | MockError::InvalidFault { .. }
+            | MockError::InvalidName(_)
+            | MockError::OutOfRange { .. }
+            | MockError::File { .. }
+            | MockError::DataFile { .. } => (400, "validation_error"),
+        }
+    }
+
+    /// The field details a validation refusal carries.
+    pub(crate) fn details(&self) -> Vec<FieldError> {
+        match self {
+            MockError::InvalidProduct(details) => details.clone(),
+            MockError::InvalidFault { field, message } => vec![FieldError::new(field, message)],
+            MockError::InvalidName(detail) => vec![detail.clone()],
+            _ => Vec::new(),
+        }
+    }
 }

@@ -10,14 +10,15 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Respond, ResponseTemplate};
 
 use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
+use crate::engine::admin;
+use crate::engine::faults::Fault;
 use crate::engine::journal::{JournalEntry, RequestRecord};
-use crate::engine::keys::{DEFAULT_TEAM, KeyInfo, KeyMode, KeyScope, KeySpec};
-use crate::engine::limits::Fault;
-use crate::engine::members::{Member, TeamRole};
-use crate::engine::state::State;
-use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::engine::keys::DEFAULT_TEAM;
+use crate::engine::{MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
-use crate::model::{ProductRecord, SeedProduct};
+use crate::model::{
+    API_PREFIX, KeyInfo, KeyMode, KeyScope, Member, ProductRecord, SeedProduct, TeamRole,
+};
 
 /// The lowest wiremock priority: any `Mock` a test mounts itself takes precedence.
 pub const CORE_PRIORITY: u8 = u8::MAX;
@@ -93,7 +94,7 @@ impl std::fmt::Debug for PaperlinkMock {
 
 /// Moves a core's clock forward, logging (not panicking) if the move cannot be kept.
 fn advance(core: &MockCore, by: Duration) {
-    if let ((), Err(error)) = core.change(|state| state.advance_clock(by)) {
+    if let Err(error) = core.change(|state| admin::advance_clock(state, by)) {
         tracing::error!(%error, "the clock's advance could not be kept");
     }
 }
@@ -204,27 +205,30 @@ impl PaperlinkMock {
         find_seeded(self.shared.get().1, mode, scope).map(|k| &k.info)
     }
 
-    /// Creates a key in the default team, as the dashboard does; the token is returned only
-    /// here.
-    pub fn create_key(&self, name: &str, mode: KeyMode, scope: KeyScope) -> NewKey {
+    /// Creates a key in the default team, as the dashboard does, as the team's Owner; the
+    /// token is returned only here. The name must keep the names rule (not blank, no control
+    /// characters, at most [`MAX_KEY_NAME`](crate::bounds::MAX_KEY_NAME) characters):
+    /// [`MockError::InvalidName`] otherwise.
+    pub fn create_key(
+        &self,
+        name: &str,
+        mode: KeyMode,
+        scope: KeyScope,
+    ) -> Result<NewKey, MockError> {
         self.create_team_key(DEFAULT_TEAM, name, mode, scope)
     }
 
-    /// Creates a key in `team` (a new team name creates an isolated team). With a data file
-    /// whose disk refuses the change, the key is undone and the error is logged.
+    /// Creates a key in `team` as its Owner (a new team name creates an isolated team). With
+    /// a data file whose disk refuses the change, the key is undone and
+    /// [`MockError::Storage`] returned.
     pub fn create_team_key(
         &self,
         team: &str,
         name: &str,
         mode: KeyMode,
         scope: KeyScope,
-    ) -> NewKey {
-        let spec = KeySpec::new(team, name, mode, scope);
-        let ((info, token), kept) = self.core().change(|state| state.create_key_as_owner(spec));
-        if let Err(error) = kept {
-            tracing::error!(%error, "the new key could not be kept");
-        }
-        NewKey { info, token }
+    ) -> Result<NewKey, MockError> {
+        self.create_key_by(team, None, name, mode, scope)
     }
 
     /// Creates a key in `team` as the member `by`, as the dashboard's API Keys page does:
@@ -238,42 +242,48 @@ impl PaperlinkMock {
         mode: KeyMode,
         scope: KeyScope,
     ) -> Result<NewKey, MockError> {
-        let spec = KeySpec::new(team, name, mode, scope);
-        let (created, kept) = self
+        self.create_key_by(team, Some(by), name, mode, scope)
+    }
+
+    fn create_key_by(
+        &self,
+        team: &str,
+        by: Option<&str>,
+        name: &str,
+        mode: KeyMode,
+        scope: KeyScope,
+    ) -> Result<NewKey, MockError> {
+        let (info, token) = self
             .core()
-            .change(|state| state.create_key_as(spec, Some(by)));
-        let (info, token) = created.map_err(MockError::from)?;
-        kept?;
+            .change(|state| admin::create_key(state, team, name, mode, scope, by))??;
         Ok(NewKey { info, token })
     }
 
     /// Revokes a key as its team's Owner: it is refused on its next call (after the configured
     /// delay).
     pub fn revoke_key(&self, id: Uuid) -> Result<KeyInfo, MockError> {
-        let (revoked, kept) = self.core().change(|state| state.revoke_key(&id, None));
-        kept.and(revoked)
+        self.core()
+            .change(|state| admin::revoke_key(state, &id, None))?
     }
 
     /// Revokes a key as the member `by` of its team (an Owner or an Admin).
     pub fn revoke_key_as(&self, id: Uuid, by: &str) -> Result<KeyInfo, MockError> {
-        let (revoked, kept) = self.core().change(|state| state.revoke_key(&id, Some(by)));
-        kept.and(revoked)
+        self.core()
+            .change(|state| admin::revoke_key(state, &id, Some(by)))?
     }
 
     /// A team's members, the Owner first. Every team has exactly one Owner; until ownership
-    /// is transferred it is [`DEFAULT_OWNER`](crate::DEFAULT_OWNER).
+    /// is transferred it is [`DEFAULT_OWNER`](crate::bounds::DEFAULT_OWNER).
     pub fn members(&self, team: &str) -> Vec<Member> {
-        self.core().lock().members.list(team)
+        self.core().view(|state, _| state.members.list(team))
     }
 
     /// Adds a member to a team (any role but Owner: ownership is transferred with
-    /// [`set_member_role`](Self::set_member_role)).
+    /// [`set_member_role`](Self::set_member_role)). The team and member names keep the
+    /// names rule; member names are unique after Unicode NFKC normalisation.
     pub fn add_member(&self, team: &str, name: &str, role: TeamRole) -> Result<Member, MockError> {
-        let (added, kept) = self
-            .core()
-            .change(|state| state.add_member(team, name, role));
-        let added = added.map_err(MockError::from)?;
-        kept.map(|()| added)
+        self.core()
+            .change(|state| admin::add_member(state, team, name, role))?
     }
 
     /// Changes a member's role; [`TeamRole::Owner`] transfers ownership (the previous Owner
@@ -284,23 +294,19 @@ impl PaperlinkMock {
         name: &str,
         role: TeamRole,
     ) -> Result<Member, MockError> {
-        let (changed, kept) = self
-            .core()
-            .change(|state| state.set_member_role(team, name, role));
-        let changed = changed.map_err(MockError::from)?;
-        kept.map(|()| changed)
+        self.core()
+            .change(|state| admin::set_member_role(state, team, name, role))?
     }
 
     /// Removes a member (never the Owner).
     pub fn remove_member(&self, team: &str, name: &str) -> Result<Member, MockError> {
-        let (removed, kept) = self.core().change(|state| state.remove_member(team, name));
-        let removed = removed.map_err(MockError::from)?;
-        kept.map(|()| removed)
+        self.core()
+            .change(|state| admin::remove_member(state, team, name))?
     }
 
     /// Every key's metadata (never tokens), oldest first.
     pub fn keys(&self) -> Vec<KeyInfo> {
-        self.core().lock().keys.list(None)
+        self.core().view(|state, _| state.keys.list(None))
     }
 
     /// A snapshot of the default team's products in `mode`, newest first.
@@ -311,7 +317,13 @@ impl PaperlinkMock {
     /// A snapshot of `team`'s products in `mode`, newest first (a team made with
     /// [`create_team_key`](Self::create_team_key)).
     pub fn team_products(&self, team: &str, mode: KeyMode) -> Vec<ProductRecord> {
-        self.core().lock().catalog(team, mode).snapshot()
+        self.core().view(|state, _| {
+            state
+                .catalogs
+                .get(&crate::engine::catalog::TeamMode(team, mode))
+                .map(|catalog| catalog.snapshot())
+                .unwrap_or_default()
+        })
     }
 
     /// Adds a product to the default team in `mode` without an API call.
@@ -320,14 +332,12 @@ impl PaperlinkMock {
         mode: KeyMode,
         product: SeedProduct,
     ) -> Result<ProductRecord, MockError> {
-        let (inserted, kept) = self
-            .core()
-            .change(|state| state.insert_product(DEFAULT_TEAM, mode, &product));
-        kept.and(inserted)
+        self.core()
+            .change(|state| admin::insert_product(state, DEFAULT_TEAM, mode, &product))?
     }
 
     /// Moves the mock clock forward (rate windows, revocation delay, idempotency expiry and
-    /// timestamps all follow it). The clock stops at [`CLOCK_END`](crate::CLOCK_END).
+    /// timestamps all follow it). The clock stops at [`CLOCK_END`](crate::bounds::CLOCK_END).
     pub fn advance_clock(&self, by: Duration) {
         advance(self.core(), by);
     }
@@ -364,7 +374,7 @@ impl PaperlinkMock {
 
     /// The mock clock's time.
     pub fn now(&self) -> OffsetDateTime {
-        self.core().lock().clock.now()
+        self.core().view(|_, now| now)
     }
 
     /// Every request wiremock received, in full (headers and bodies).
@@ -375,23 +385,14 @@ impl PaperlinkMock {
     /// The mock's journal: method, path, status, key prefix, time and request id per request.
     pub fn journal(&self) -> Vec<RequestRecord> {
         self.core()
-            .lock()
-            .journal
-            .iter()
-            .map(JournalEntry::record)
-            .collect()
+            .view(|state, _| state.journal.iter().map(JournalEntry::record).collect())
     }
 
     /// Injects a fault. Its path may be relative to the base URL (`/products/*`) or in full
     /// (`/api/v1/products/*`). A fault that no route and method of the API can match (it would
     /// never fire), or whose status or delay is out of range, is refused.
     pub fn inject(&self, fault: Fault) -> Result<(), MockError> {
-        let fault = fault.in_full();
-        if let Some((field, message)) = crate::engine::routes::fault_problem(&fault) {
-            return Err(MockError::InvalidFault { field, message });
-        }
-        self.core().lock().faults.push(fault);
-        Ok(())
+        self.core().lock().faults.inject(fault).map(drop)
     }
 
     /// The next `times` calls of `method` to `path` (`/products`, or in full
@@ -410,7 +411,7 @@ impl PaperlinkMock {
     }
 
     /// Every call of `method` to `path` (either spelling) is answered after `delay` (at most
-    /// [`MAX_FAULT_DELAY`](crate::MAX_FAULT_DELAY)).
+    /// [`MAX_FAULT_DELAY`](crate::bounds::MAX_FAULT_DELAY)).
     pub fn delay(&self, method: &str, path: &str, delay: Duration) -> Result<(), MockError> {
         self.inject(Fault::delay(method, path, delay))
     }
@@ -422,7 +423,7 @@ impl PaperlinkMock {
 
     /// Back to the seeded state (see `POST /__admin/reset`).
     pub fn reset(&self) {
-        if let ((), Err(error)) = self.core().change(State::reset) {
+        if let Err(error) = self.core().change(admin::reset) {
             tracing::error!(%error, "the reset could not be kept");
         }
     }

@@ -53,7 +53,7 @@
 //! use secrecy::ExposeSecret;
 //!
 //! let mock = PaperlinkMock::start().await;
-//! let ci = mock.create_key("CI Pipeline", KeyMode::Test, KeyScope::ReadOnly);
+//! let ci = mock.create_key("CI Pipeline", KeyMode::Test, KeyScope::ReadOnly)?;
 //! let http = reqwest::Client::new();
 //! let list = |token: String| http.get(format!("{}/products", mock.base_url())).bearer_auth(token).send();
 //!
@@ -172,6 +172,7 @@
 //! own control plane (the methods of [`PaperlinkMock`], and `/__admin` over HTTP), never under
 //! `/api/v1`.
 
+pub mod bounds;
 mod builder;
 #[cfg(test)]
 mod contract_tests;
@@ -187,24 +188,13 @@ pub mod standalone;
 mod ui;
 pub mod wire;
 
-#[allow(deprecated)]
-pub use builder::SeededKey;
-pub use builder::{DEFAULT_JOURNAL_CAPACITY, NewKey, PaperlinkMockBuilder, parse_seed_file};
-pub use engine::API_PREFIX;
-pub use engine::clock::{CLOCK_END, MAX_PERIOD};
-pub use engine::idempotency::{IDEMPOTENCY_RETENTION, MAX_IDEMPOTENCY_KEY};
-pub use engine::journal::{
-    JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES, RequestRecord,
-};
-pub use engine::keys::{DEFAULT_TEAM, KeyInfo, REVOKED_KEY_RETENTION, TOKEN_RANDOM_CHARS};
-pub use engine::limits::{Fault, FaultKind, MAX_FAULT_DELAY, RateLimitPolicy};
-pub use engine::members::{DEFAULT_OWNER, MAX_MEMBER_NAME, Member, TeamRole};
-pub use engine::products::{DEFAULT_LIMIT, MAX_LIMIT};
+pub use builder::{NewKey, PaperlinkMockBuilder, parse_seed_file};
+pub use engine::faults::{Fault, FaultKind};
+pub use engine::journal::RequestRecord;
+pub use engine::rate_limit::RateLimitPolicy;
 pub use error::MockError;
-pub use in_process::{CORE_PRIORITY, PaperlinkMock};
-pub use model::openapi::DOCUMENT as OPENAPI_DOCUMENT;
+pub use in_process::PaperlinkMock;
 pub use model::{
-    DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, FieldError, KeyMode, KeyScope, MAX_BODY,
-    MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU, Number, ProductRecord, ProductStatus,
-    SeedProduct,
+    FieldError, KeyInfo, KeyMode, KeyScope, Member, Number, ProductRecord, ProductStatus,
+    SeedProduct, TeamRole,
 };

@@ -50,7 +50,7 @@ struct Args {
     #[arg(long)]
     rng_seed: Option<u64>,
     /// Journal lines kept for GET /__admin/requests (a ring buffer).
-    #[arg(long, default_value_t = paperlink_mock::DEFAULT_JOURNAL_CAPACITY)]
+    #[arg(long, default_value_t = paperlink_mock::bounds::DEFAULT_JOURNAL_CAPACITY)]
     journal_capacity: usize,
     /// Keep keys (as hashes), products and idempotency records in this SQLite database; every
     /// write is committed before it is acknowledged, and a restart resumes from it. The file
@@ -112,7 +112,7 @@ async fn main() -> ExitCode {
 }
 
 /// The longest rate window and revocation delay, in seconds.
-const MAX_PERIOD_SECS: u64 = paperlink_mock::MAX_PERIOD.as_secs();
+const MAX_PERIOD_SECS: u64 = paperlink_mock::bounds::MAX_PERIOD.as_secs();
 
 /// A message and its sources, each once.
 fn report(error: &dyn std::error::Error) -> String {

@@ -42,11 +42,10 @@ use tokio::sync::Semaphore;
 use secrecy::SecretString;
 
 use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
-use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::engine::{MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
-use crate::model::MAX_BODY;
-use crate::model::{KeyMode, KeyScope};
-use crate::ui::{Ui, is_ui};
+use crate::model::{API_PREFIX, KeyMode, KeyScope, MAX_BODY};
+use crate::ui::Ui;
 
 /// How the server protects itself from slow, silent or too many clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +152,7 @@ impl Server {
         addr: SocketAddr,
     ) -> Result<Self, ServerError> {
         let (core, seeded) = builder.build_core()?;
+        let core = core.with_page(Box::new(Ui::default()));
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
@@ -227,7 +227,6 @@ impl Server {
             limits,
             ..
         } = self;
-        let ui = Arc::new(Ui::default());
         let slots = Arc::new(Semaphore::new(limits.max_connections));
         let graceful = GracefulShutdown::new();
         let mut http = hyper::server::conn::http1::Builder::new();
@@ -256,10 +255,10 @@ impl Server {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let (core, ui) = (Arc::clone(&core), Arc::clone(&ui));
+            let core = Arc::clone(&core);
             let service = hyper::service::service_fn(move |request| {
-                let (core, ui) = (Arc::clone(&core), Arc::clone(&ui));
-                async move { Ok::<_, Infallible>(handle(core, ui, limits, request).await) }
+                let core = Arc::clone(&core);
+                async move { Ok::<_, Infallible>(serve_request(core, limits, request).await) }
             });
             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
@@ -365,9 +364,10 @@ impl Drop for Running {
 
 type Body = BoxBody<Bytes, io::Error>;
 
-async fn handle(
+/// Reads one request off the socket (its body within the body timeout and the size limit),
+/// hands it to the core, and writes the answer.
+async fn serve_request(
     core: Arc<MockCore>,
-    ui: Arc<Ui>,
     limits: Limits,
     request: Request<Incoming>,
 ) -> Response<Body> {
@@ -403,14 +403,7 @@ async fn handle(
             ));
         }
     }
-    // The API Keys page is served beside the control plane, from the same core.
-    let answer = move |incoming: &MockRequest| {
-        if is_ui(&incoming.path) {
-            ui.handle(&core, incoming)
-        } else {
-            core.handle(incoming)
-        }
-    };
+    let answer = move |incoming: &MockRequest| core.handle(incoming);
     let (incoming, response) = if core_waits && incoming.method != Method::GET {
         // A write waits for the data file's commit: on a blocking thread, so that the
         // workers go on serving other requests meanwhile.

@@ -45,6 +45,9 @@ use crate::model::{
     SeedProduct,
 };
 
+/// The OpenAPI 3.1 document the mock serves at `GET /api/v1/openapi.json`.
+pub const OPENAPI_DOCUMENT: &str = crate::model::openapi::DOCUMENT;
+
 /// The creation time of a [`product`] whose seed sets none: 2025-01-15 10:00:00 UTC.
 pub const DEFAULT_CREATED_AT: OffsetDateTime =
     match OffsetDateTime::from_unix_timestamp(1_736_935_200) {
@@ -57,11 +60,7 @@ pub const DEFAULT_CREATED_AT: OffsetDateTime =
 /// the default `type` and `unitOfMeasure` where absent, a random id unless the seed sets one,
 /// created at the seed's time or [`DEFAULT_CREATED_AT`], archived if the seed says so.
 pub fn product(seed: &SeedProduct) -> Result<ProductRecord, MockError> {
-    let body = serde_json::to_vec(seed).map_err(|e| MockError::File {
-        what: "the seed product".to_owned(),
-        source: Box::new(e),
-    })?;
-    let new = model::create_input(&body).map_err(MockError::InvalidProduct)?;
+    let new = seed.checked().map_err(MockError::InvalidProduct)?;
     let id = seed.id.unwrap_or_else(Uuid::new_v4);
     let at = seed.created_at.unwrap_or(DEFAULT_CREATED_AT);
     let mut record = new_record(id, new, at, (DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE));

@@ -72,7 +72,9 @@ async fn the_control_plane_takes_either_case_for_modes_and_scopes() {
 #[tokio::test]
 async fn a_teams_products_can_be_read_back() {
     let mock = mock().await;
-    let key = mock.create_team_key("suite-42", "CI", KeyMode::Test, KeyScope::ReadWrite);
+    let key = mock
+        .create_team_key("suite-42", "CI", KeyMode::Test, KeyScope::ReadWrite)
+        .unwrap();
     let team = Client::builder()
         .api_key(ApiKey::from_secret(key.token).unwrap())
         .base_url(mock.base_url())

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use paperlink_mock::{IDEMPOTENCY_RETENTION, KeyMode, KeyScope, PaperlinkMock, RateLimitPolicy};
+use paperlink_mock::bounds::IDEMPOTENCY_RETENTION;
+use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, RateLimitPolicy};
 use paperlink_sdk::{
     ApiKey, Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig, WriteOptions,
 };
@@ -74,7 +75,9 @@ async fn a_revocation_delay_passes_on_the_same_clock() {
         .start()
         .await
         .unwrap();
-    let key = mock.create_key("ci", KeyMode::Test, KeyScope::ReadOnly);
+    let key = mock
+        .create_key("ci", KeyMode::Test, KeyScope::ReadOnly)
+        .unwrap();
     let client = on_the_mocks_clock(&mock, key.token.clone());
     mock.revoke_key(key.info.id).unwrap();
     client.products().list(ListProducts::new()).await.unwrap();

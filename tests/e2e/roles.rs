@@ -2,7 +2,8 @@
 //! and each team has exactly one Owner. Through the control plane (both front doors) and the
 //! in-process Rust API, as an integrator uses them.
 
-use paperlink_mock::{DEFAULT_OWNER, KeyMode, KeyScope, MockError, TeamRole};
+use paperlink_mock::bounds::DEFAULT_OWNER;
+use paperlink_mock::{KeyMode, KeyScope, MockError, TeamRole};
 
 use crate::helpers::{Door, Http, builder, mock};
 
@@ -152,7 +153,7 @@ async fn the_rust_api_follows_the_same_rules() {
     mock.add_member("default", "mo", TeamRole::Member).unwrap();
     assert!(matches!(
         mock.add_member("default", "x", TeamRole::Owner),
-        Err(MockError::MemberRule(_))
+        Err(MockError::OneOwner(_))
     ));
     let refused = mock.create_key_as("default", "mo", "CI", KeyMode::Test, KeyScope::ReadOnly);
     assert!(
@@ -178,7 +179,9 @@ async fn the_rust_api_follows_the_same_rules() {
             .as_deref(),
         Some("ana")
     );
-    let by_owner = mock.create_key("plain", KeyMode::Live, KeyScope::ReadOnly);
+    let by_owner = mock
+        .create_key("plain", KeyMode::Live, KeyScope::ReadOnly)
+        .unwrap();
     assert_eq!(by_owner.info.created_by, DEFAULT_OWNER);
     assert_eq!(
         mock.revoke_key(by_owner.info.id)
@@ -198,7 +201,7 @@ async fn the_rust_api_follows_the_same_rules() {
     );
     assert!(matches!(
         mock.remove_member("default", "mo"),
-        Err(MockError::MemberRule(_))
+        Err(MockError::OneOwner(_))
     ));
     assert_eq!(
         mock.remove_member("default", "ana").unwrap().role,

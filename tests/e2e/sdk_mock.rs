@@ -373,7 +373,9 @@ async fn the_mocks_real_errors_map_to_typed_errors() {
     mock.advance_clock(Duration::from_secs(60));
     assert!(limited.products().list(ListProducts::new()).await.is_ok());
 
-    let ci = mock.create_key("CI", KeyMode::Test, KeyScope::ReadWrite);
+    let ci = mock
+        .create_key("CI", KeyMode::Test, KeyScope::ReadWrite)
+        .unwrap();
     let ci_client = client_for(&mock.base_url(), ci.token.clone());
     mock.revoke_key(ci.info.id).unwrap();
     let err = ci_client
@@ -423,7 +425,9 @@ async fn live_and_test_clients_see_only_their_own_products() {
 #[tokio::test]
 async fn a_key_revoked_mid_stream_ends_the_stream_with_unauthorized() {
     let mock = seeded_mock(50).await;
-    let key = mock.create_key("reporting", KeyMode::Test, KeyScope::ReadOnly);
+    let key = mock
+        .create_key("reporting", KeyMode::Test, KeyScope::ReadOnly)
+        .unwrap();
     let client = client_for(&mock.base_url(), key.token.clone());
     let mut stream = Box::pin(
         client

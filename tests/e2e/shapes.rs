@@ -321,7 +321,10 @@ async fn the_wire_helpers_render_what_the_sdk_reads_as_the_apis_answers() {
     assert!(page.request_id.is_some());
     let one = reader.products().get(page.items[0].id).await.unwrap();
     assert_eq!(one.sku.as_deref(), Some("WD-1"));
-    assert_eq!(one.product_type, paperlink_mock::DEFAULT_PRODUCT_TYPE);
+    assert_eq!(
+        one.product_type,
+        paperlink_mock::bounds::DEFAULT_PRODUCT_TYPE
+    );
 
     let limited = paperlink_sdk::Client::builder()
         .api_key(

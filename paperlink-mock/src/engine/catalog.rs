@@ -1,24 +1,63 @@
-//! One (team, mode) product catalog: products by id, newest-first indexes per status for
-//! keyset pagination in O(log n), and the SKU index.
+//! The product catalogs, one per (team, mode): products by id, newest-first indexes per
+//! status for keyset pagination in O(log n), and the SKU index.
 
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
 use std::ops::Bound;
 
+use hashbrown::hash_map::EntryRef;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::engine::ids::{draw_unused, random_uuid};
 use crate::engine::sharded::ShardedMap;
-use crate::model::{NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
+use crate::model::{KeyMode, NewProduct, ProductInput, ProductRecord, ProductStatus, sku_key};
+
+/// Product catalogs by (team, mode).
+pub(crate) type Catalogs = PerTeam<Catalog>;
+
+/// Maps keyed by (team, mode), such as [`Catalogs`].
+pub(crate) type PerTeam<V> = hashbrown::HashMap<(String, KeyMode), V>;
+
+/// A (team, mode) borrowed from the request: finding an entry copies nothing; the team's name
+/// is copied only when its entry is made. Hashes as the owned key does.
+#[derive(Hash)]
+pub(crate) struct TeamMode<'a>(pub(crate) &'a str, pub(crate) KeyMode);
+
+impl hashbrown::Equivalent<(String, KeyMode)> for TeamMode<'_> {
+    fn equivalent(&self, key: &(String, KeyMode)) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
+/// The entry of a team and mode, made empty the first time it is needed.
+pub(crate) fn per_team<'a, V: Default>(
+    map: &'a mut PerTeam<V>,
+    team: &str,
+    mode: KeyMode,
+) -> &'a mut V {
+    match map.entry_ref(&TeamMode(team, mode)) {
+        EntryRef::Occupied(found) => found.into_mut(),
+        EntryRef::Vacant(slot) => slot.insert_with_key((team.to_owned(), mode), V::default()),
+    }
+}
+
+/// The catalog of a team and mode, made empty the first time it is needed.
+pub(crate) fn catalog_of<'a>(
+    catalogs: &'a mut Catalogs,
+    team: &str,
+    mode: KeyMode,
+) -> &'a mut Catalog {
+    per_team(catalogs, team, mode)
+}
 
 /// Newest first; products created in the same instant, last created first (by the catalog's
 /// creation sequence, which an update never changes, so cursors stay put). The id rides
 /// along to find the product.
 type SortKey = (Reverse<i128>, Reverse<u64>, Uuid);
 
-fn sort_key(p: &Stored) -> SortKey {
+fn sort_key(p: &ProductEntry) -> SortKey {
     (
         Reverse(p.record.created_at.unix_timestamp_nanos()),
         Reverse(p.seq),
@@ -73,9 +112,10 @@ pub(crate) enum CatalogError {
     SkuTaken,
 }
 
-/// A product and its JSON, made once per change so that reads only copy bytes.
+/// A product in its catalog, with its JSON (made once per change, so that reads only copy
+/// bytes).
 #[derive(Debug, Clone)]
-pub(crate) struct Stored {
+pub(crate) struct ProductEntry {
     pub(crate) record: ProductRecord,
     pub(crate) json: Box<str>,
     /// The order this catalog first filed the product in (creation order; a restored file
@@ -83,7 +123,7 @@ pub(crate) struct Stored {
     seq: u64,
 }
 
-impl Stored {
+impl ProductEntry {
     fn new(record: ProductRecord) -> Self {
         let json = record.to_json();
         Self {
@@ -97,7 +137,7 @@ impl Stored {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Catalog {
     /// Boxed, so that growing a shard moves pointers, not products.
-    products: ShardedMap<Uuid, Box<Stored>>,
+    products: ShardedMap<Uuid, Box<ProductEntry>>,
     indexes: Indexes,
     /// The next creation sequence number.
     next_seq: u64,
@@ -121,9 +161,9 @@ impl Indexes {
     }
 
     /// Files a product under its sort key and, unless the caller already claimed it, its SKU.
-    fn add(&mut self, stored: &Stored, sku_claimed: bool) {
-        let key = sort_key(stored);
-        let record = &stored.record;
+    fn add(&mut self, entry: &ProductEntry, sku_claimed: bool) {
+        let key = sort_key(entry);
+        let record = &entry.record;
         self.all.insert(key);
         self.by_status(record.status).insert(key);
         if let Some(sku) = record.sku.as_deref().filter(|_| !sku_claimed) {
@@ -131,9 +171,9 @@ impl Indexes {
         }
     }
 
-    fn remove(&mut self, stored: &Stored) {
-        let key = sort_key(stored);
-        let record = &stored.record;
+    fn remove(&mut self, entry: &ProductEntry) {
+        let key = sort_key(entry);
+        let record = &entry.record;
         self.all.remove(&key);
         self.by_status(record.status).remove(&key);
         if let Some(sku) = &record.sku
@@ -158,6 +198,15 @@ impl Catalog {
 
     pub(crate) fn contains(&self, id: &Uuid) -> bool {
         self.products.contains_key(id)
+    }
+
+    /// All products, in the order this catalog first filed them (creation order).
+    #[cfg(feature = "durable")]
+    pub(crate) fn in_creation_order(&self) -> impl Iterator<Item = &ProductRecord> {
+        let mut entries: Vec<&ProductEntry> =
+            self.products.iter().map(|(_, entry)| &**entry).collect();
+        entries.sort_by_key(|entry| entry.seq);
+        entries.into_iter().map(|entry| &entry.record)
     }
 
     /// All products, newest first.
@@ -204,7 +253,7 @@ impl Catalog {
         new: NewProduct,
         now: OffsetDateTime,
         defaults: (&str, &str),
-    ) -> Result<&Stored, CatalogError> {
+    ) -> Result<&ProductEntry, CatalogError> {
         let record = new_record(id, new, now, defaults);
         if let Some(sku) = &record.sku {
             match self.indexes.skus.entry(sku_key(sku).to_owned()) {
@@ -214,13 +263,13 @@ impl Catalog {
                 }
             }
         }
-        Ok(self.file(Box::new(Stored::new(record)), true))
+        Ok(self.file(Box::new(ProductEntry::new(record)), true))
     }
 
     /// Inserts a record as is (seeding, restoring state, updates), replacing one with the same
     /// id.
-    pub(crate) fn insert(&mut self, record: ProductRecord) -> &Stored {
-        self.file(Box::new(Stored::new(record)), false)
+    pub(crate) fn insert(&mut self, record: ProductRecord) -> &ProductEntry {
+        self.file(Box::new(ProductEntry::new(record)), false)
     }
 
     /// An id no product of this catalog has, so that a new product never overwrites one.
@@ -230,22 +279,22 @@ impl Catalog {
 
     /// Stores a product, replacing one with the same id. With `sku_claimed`, the product's
     /// SKU is already in the index (a create claims it first).
-    fn file(&mut self, mut stored: Box<Stored>, sku_claimed: bool) -> &Stored {
+    fn file(&mut self, mut entry: Box<ProductEntry>, sku_claimed: bool) -> &ProductEntry {
         let Self {
             products,
             indexes,
             next_seq,
         } = self;
-        match products.entry(stored.record.id) {
+        match products.entry(entry.record.id) {
             Entry::Vacant(slot) => {
-                stored.seq = *next_seq;
+                entry.seq = *next_seq;
                 *next_seq = next_seq.saturating_add(1);
-                indexes.add(&stored, sku_claimed);
-                slot.insert(stored)
+                indexes.add(&entry, sku_claimed);
+                slot.insert(entry)
             }
             Entry::Occupied(mut slot) => {
-                stored.seq = slot.get().seq;
-                let old = slot.insert(stored);
+                entry.seq = slot.get().seq;
+                let old = slot.insert(entry);
                 // The old record may hold the same SKU under the same id: file the new one
                 // after the old one is gone.
                 indexes.remove(&old);
@@ -262,7 +311,7 @@ impl Catalog {
         id: &Uuid,
         input: ProductInput,
         now: OffsetDateTime,
-    ) -> Result<&Stored, CatalogError> {
+    ) -> Result<&ProductEntry, CatalogError> {
         let current = &self.products.get(id).ok_or(CatalogError::NotFound)?.record;
         if input.is_empty() {
             return self
@@ -310,7 +359,7 @@ impl Catalog {
         &mut self,
         id: &Uuid,
         now: OffsetDateTime,
-    ) -> Result<&Stored, CatalogError> {
+    ) -> Result<&ProductEntry, CatalogError> {
         let current = &self.products.get(id).ok_or(CatalogError::NotFound)?.record;
         if current.status == ProductStatus::Archived {
             return self

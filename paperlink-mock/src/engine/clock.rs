@@ -72,7 +72,6 @@ impl Clock {
     }
 
     /// Sets how far the clock has been moved by hand (a restored state).
-    #[cfg(feature = "durable")]
     pub(crate) fn set_advanced(&mut self, advanced: Duration) {
         self.advanced = Duration::ZERO;
         self.advance(advanced);

@@ -1,5 +1,8 @@
-//! The control plane under `/__admin` (WireMock's convention): key management as the
-//! dashboard does it, the mock clock, seeding, reset, the request journal, fault injection.
+//! The control plane's operation, under `/__admin` (WireMock's convention): key management as
+//! the dashboard does it, team members, the mock clock, seeding, reset, the request journal,
+//! fault injection. It reads the JSON and the path of a call, and leaves every rule to the
+//! steps and to `admin`; a refusal is answered with its one mapping
+//! ([`MockResponse::refusal`]).
 
 use std::time::Duration;
 
@@ -9,16 +12,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::engine::admin;
+use crate::engine::faults::Fault;
 use crate::engine::journal::JournalEntry;
 use crate::engine::keys::DEFAULT_TEAM;
-use crate::engine::keys::{KeyInfo, KeyMode, KeyScope, KeySpec};
-use crate::engine::limits::Fault;
-use crate::engine::members::{MemberProblem, TeamRole};
+use crate::engine::request::{MockRequest, MockResponse};
 use crate::engine::state::State;
-use crate::engine::{MockRequest, MockResponse};
 use crate::error::MockError;
-use crate::model::SeedProduct;
-use crate::model::{FieldError, data_body, millis};
+use crate::model::{
+    FieldError, KeyInfo, KeyMode, KeyScope, SeedProduct, TeamRole, data_body, millis,
+};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +71,7 @@ struct Now {
     now: OffsetDateTime,
 }
 
+/// A call's JSON body (an empty one reads as `{}`).
 fn body<T: DeserializeOwned>(request: &MockRequest) -> Result<T, MockResponse> {
     if request.oversized || request.body.len() > crate::model::MAX_BODY {
         return Err(MockResponse::error(
@@ -91,82 +95,14 @@ fn query(request: &MockRequest, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn mock_error(error: MockError) -> MockResponse {
-    match error {
-        MockError::UnknownKey(_) => MockResponse::error(404, "key_not_found", &error.to_string()),
-        MockError::InvalidProduct(details) => MockResponse::invalid(details),
-        MockError::SkuConflict => MockResponse::error(
-            409,
-            "sku_conflict",
-            "sku already used in this team and mode",
-        ),
-        MockError::UnknownMember { .. } => {
-            MockResponse::error(404, "member_not_found", &error.to_string())
-        }
-        MockError::RoleInsufficient { .. } => {
-            MockResponse::error(403, "role_insufficient", &error.to_string())
-        }
-        MockError::MemberRule(_) => MockResponse::error(409, "one_owner", &error.to_string()),
-        other => MockResponse::error(400, "validation_error", &other.to_string()),
-    }
-}
-
-fn member_problem(problem: MemberProblem) -> MockResponse {
-    let (status, code) = problem.status_and_code();
-    if status == 400 {
-        return MockResponse::invalid(vec![FieldError::new("name", problem.to_string())]);
-    }
-    MockResponse::error(status, code, &problem.to_string())
-}
-
-/// `/__admin/teams/{team}/members[/{name}]`.
-fn members(
-    state: &mut State,
-    request: &MockRequest,
-    team: &str,
-    name: Option<&str>,
+/// `{"data": value}` with `status`, or the refusal of a change.
+fn answer<T: Serialize>(
+    status: u16,
+    result: Result<T, MockError>,
 ) -> Result<MockResponse, MockResponse> {
-    let team = decoded(team);
-    let name = name.map(decoded);
-    match (&request.method, name) {
-        (&Method::GET, None) => Ok(MockResponse::json(
-            200,
-            data_body(&state.members.list(&team)),
-        )),
-        (&Method::POST, None) => {
-            let new: NewMember = body(request)?;
-            state
-                .add_member(&team, &new.name, new.role)
-                .map(|m| MockResponse::json(201, data_body(&m)))
-                .map_err(member_problem)
-        }
-        (&Method::GET, Some(name)) => state
-            .members
-            .get(&team, &name)
-            .map(|m| MockResponse::json(200, data_body(&m)))
-            .ok_or_else(|| {
-                member_problem(MemberProblem::Unknown {
-                    team: team.clone(),
-                    name,
-                })
-            }),
-        (&Method::PATCH, Some(name)) => {
-            let RoleChange { role } = body(request)?;
-            state
-                .set_member_role(&team, &name, role)
-                .map(|m| MockResponse::json(200, data_body(&m)))
-                .map_err(member_problem)
-        }
-        (&Method::DELETE, Some(name)) => state
-            .remove_member(&team, &name)
-            .map(|m| MockResponse::json(200, data_body(&m)))
-            .map_err(member_problem),
-        _ => Err(MockResponse::error(
-            405,
-            "method_not_allowed",
-            "members take GET and POST; a member takes GET, PATCH and DELETE",
-        )),
-    }
+    result
+        .map(|value| MockResponse::json(status, data_body(&value)))
+        .map_err(|error| MockResponse::refusal(&error))
 }
 
 /// A path segment, percent-decoded (team and member names may hold spaces).
@@ -176,6 +112,7 @@ fn decoded(segment: &str) -> String {
         .into_owned()
 }
 
+/// Answers a control-plane call.
 pub(crate) fn handle(
     state: &mut State,
     request: &MockRequest,
@@ -196,34 +133,14 @@ pub(crate) fn handle(
             ))
         }
         (&Method::POST, ["keys", id, "revoke"]) => revoke(state, request, id),
-        (_, ["teams", team, "members"]) => members(state, request, team, None),
-        (_, ["teams", team, "members", name]) => members(state, request, team, Some(name)),
+        (_, ["teams", team, "members"]) => members(state, request, &decoded(team), None),
+        (_, ["teams", team, "members", name]) => {
+            members(state, request, &decoded(team), Some(&decoded(name)))
+        }
         (&Method::GET, ["clock"]) => Ok(MockResponse::json(200, data_body(&Now { now }))),
-        (&Method::POST, ["clock", "advance"]) => body::<Advance>(request).and_then(|a| {
-            let room = state.clock.room();
-            let by = Duration::try_from_secs_f64(a.seconds)
-                .ok()
-                .filter(|by| *by <= room)
-                .ok_or_else(|| {
-                    MockResponse::invalid(vec![FieldError::new(
-                        "seconds",
-                        format!(
-                            "must be a number from 0 to {} (the clock stops at {})",
-                            room.as_secs(),
-                            crate::model::millis::format(crate::engine::clock::CLOCK_END)
-                        ),
-                    )])
-                })?;
-            state.advance_clock(by);
-            Ok(MockResponse::json(
-                200,
-                data_body(&Now {
-                    now: state.clock.now(),
-                }),
-            ))
-        }),
+        (&Method::POST, ["clock", "advance"]) => advance(state, request),
         (&Method::POST, ["reset"]) => {
-            state.reset();
+            admin::reset(state);
             Ok(MockResponse::json(
                 200,
                 data_body(&serde_json::json!({"reset": true})),
@@ -233,40 +150,31 @@ pub(crate) fn handle(
             let journal: Vec<_> = state.journal.iter().map(JournalEntry::record).collect();
             Ok(MockResponse::json(200, data_body(&journal)))
         }
-        (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults))),
-        (&Method::POST, ["faults"]) => body::<Fault>(request).and_then(|fault| {
-            let fault = fault.in_full();
-            if let Some((field, message)) = crate::engine::routes::fault_problem(&fault) {
-                return Err(MockResponse::invalid(vec![FieldError::new(field, message)]));
-            }
-            // Clamp the chance to 0..=1.
-            let probability = fault.probability;
-            let fault = fault.with_probability(probability);
-            state.faults.push(fault.clone());
-            Ok(MockResponse::json(201, data_body(&fault)))
-        }),
+        (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults.list()))),
+        (&Method::POST, ["faults"]) => {
+            body::<Fault>(request).and_then(|fault| answer(201, state.faults.inject(fault)))
+        }
         (&Method::DELETE, ["faults"]) => {
             state.faults.clear();
-            Ok(MockResponse::json(200, data_body(&state.faults)))
+            Ok(MockResponse::json(200, data_body(&state.faults.list())))
         }
         (&Method::POST, ["products"]) => body::<SeedProduct>(request).and_then(|seed| {
             let team = seed.team.clone().unwrap_or_else(|| DEFAULT_TEAM.to_owned());
             let mode = seed.mode.unwrap_or(KeyMode::Test);
-            state
-                .insert_product(&team, mode, &seed)
-                .map(|p| MockResponse::json(201, data_body(&p)))
-                .map_err(mock_error)
+            answer(201, admin::insert_product(state, &team, mode, &seed))
         }),
         (&Method::GET, ["products"]) => {
             let team = query(request, "team").unwrap_or_else(|| DEFAULT_TEAM.to_owned());
-            let mode = match query(request, "mode") {
-                Some(mode) if mode.eq_ignore_ascii_case("live") => KeyMode::Live,
-                _ => KeyMode::Test,
-            };
-            Ok(MockResponse::json(
-                200,
-                data_body(&state.catalog(&team, mode).snapshot()),
-            ))
+            match query(request, "mode").map(|mode| KeyMode::parse_field("mode", &mode)) {
+                Some(Err(refused)) => Err(MockResponse::invalid(vec![refused])),
+                Some(Ok(mode)) => Ok(mode),
+                None => Ok(KeyMode::Test),
+            }
+            .map(|mode| {
+                let products =
+                    crate::engine::catalog::catalog_of(&mut state.catalogs, &team, mode).snapshot();
+                MockResponse::json(200, data_body(&products))
+            })
         }
         _ => Err(MockResponse::error(
             404,
@@ -279,19 +187,16 @@ pub(crate) fn handle(
 
 fn create_key(state: &mut State, request: &MockRequest) -> Result<MockResponse, MockResponse> {
     let spec: CreateKey = body(request)?;
-    if spec.name.trim().is_empty() {
-        return Err(MockResponse::invalid(vec![FieldError::new(
-            "name",
-            "must not be blank",
-        )]));
-    }
     let team = spec.team.as_deref().unwrap_or(DEFAULT_TEAM);
-    let (info, token) = state
-        .create_key_as(
-            KeySpec::new(team, &spec.name, spec.mode, spec.scope),
-            spec.created_by.as_deref(),
-        )
-        .map_err(member_problem)?;
+    let created = admin::create_key(
+        state,
+        team,
+        &spec.name,
+        spec.mode,
+        spec.scope,
+        spec.created_by.as_deref(),
+    );
+    let (info, token) = created.map_err(|error| MockResponse::refusal(&error))?;
     Ok(MockResponse::json(
         201,
         data_body(&CreatedKey {
@@ -315,8 +220,69 @@ fn revoke(
             "no key with this id",
         ));
     };
-    state
-        .revoke_key(&id, revoked_by.as_deref())
-        .map(|info| MockResponse::json(200, data_body(&info)))
-        .map_err(mock_error)
+    answer(200, admin::revoke_key(state, &id, revoked_by.as_deref()))
+}
+
+/// `/__admin/teams/{team}/members[/{name}]`.
+fn members(
+    state: &mut State,
+    request: &MockRequest,
+    team: &str,
+    name: Option<&str>,
+) -> Result<MockResponse, MockResponse> {
+    match (&request.method, name) {
+        (&Method::GET, None) => Ok(MockResponse::json(
+            200,
+            data_body(&state.members.list(team)),
+        )),
+        (&Method::POST, None) => {
+            let new: NewMember = body(request)?;
+            answer(201, admin::add_member(state, team, &new.name, new.role))
+        }
+        (&Method::GET, Some(name)) => answer(
+            200,
+            state
+                .members
+                .get(team, name)
+                .ok_or_else(|| MockError::UnknownMember {
+                    team: team.to_owned(),
+                    name: name.to_owned(),
+                }),
+        ),
+        (&Method::PATCH, Some(name)) => {
+            let RoleChange { role } = body(request)?;
+            answer(200, admin::set_member_role(state, team, name, role))
+        }
+        (&Method::DELETE, Some(name)) => answer(200, admin::remove_member(state, team, name)),
+        _ => Err(MockResponse::error(
+            405,
+            "method_not_allowed",
+            "members take GET and POST; a member takes GET, PATCH and DELETE",
+        )),
+    }
+}
+
+fn advance(state: &mut State, request: &MockRequest) -> Result<MockResponse, MockResponse> {
+    let Advance { seconds } = body(request)?;
+    let room = state.clock.room();
+    let by = Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|by| *by <= room)
+        .ok_or_else(|| {
+            MockResponse::invalid(vec![FieldError::new(
+                "seconds",
+                format!(
+                    "must be a number from 0 to {} (the clock stops at {})",
+                    room.as_secs(),
+                    millis::format(crate::engine::clock::CLOCK_END)
+                ),
+            )])
+        })?;
+    admin::advance_clock(state, by);
+    Ok(MockResponse::json(
+        200,
+        data_body(&Now {
+            now: state.clock.now(),
+        }),
+    ))
 }

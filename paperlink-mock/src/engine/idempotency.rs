@@ -1,54 +1,80 @@
-//! Idempotency: which writes carry an `Idempotency-Key`, what names a record (the key's
-//! credential, the method, the path and the `Idempotency-Key`), what identifies a body, and
-//! the record kept for 24 hours of mock time.
+//! Idempotency: a write that carries an `Idempotency-Key` runs at most once. Its record is
+//! named by the key's credential, the method, the path and the `Idempotency-Key`, and holds
+//! what identifies the body and the first success answer, for 24 hours of mock time. The same
+//! body replays that answer (`Idempotent-Replayed: true`); another body is a 409. Errors are
+//! not recorded, so a failed write can be retried with its key.
 
+use std::collections::VecDeque;
 use std::time::Duration;
-
-use crate::engine::request::MockRequest;
-
-use bytes::Bytes;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use http::{HeaderName, Method};
 use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
 
 use crate::engine::clock::later;
-use crate::engine::request::MockResponse;
-use crate::model::{FieldError, Object, millis};
+use crate::engine::durability::{Change, Changes};
+use crate::engine::request::{MockRequest, MockResponse};
+use crate::engine::sharded::ShardedMap;
+use crate::model::{FieldError, Object, ReplayRecord, ReplayScope};
 
 /// How long idempotency records are kept (24 hours of mock time).
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// A stored write response for idempotent replay.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct IdempotentResponse {
-    #[serde(with = "crate::model::stored::digest")]
-    pub(crate) fingerprint: [u8; 32],
-    pub(crate) status: u16,
-    pub(crate) location: Option<String>,
-    /// The response body, shared with the response that was sent; stored as text.
-    #[serde(with = "crate::model::stored::body")]
-    pub(crate) body: Bytes,
-    #[serde(with = "millis")]
-    pub(crate) expires: OffsetDateTime,
-}
-
-/// The SHA-256 of the API key's credential, the method, the path and the `Idempotency-Key`:
-/// a record is found only by the same key sending the same key to the same route.
-pub(crate) type IdempotencyScope = [u8; 32];
+/// The longest `Idempotency-Key`, in characters (each is one byte: visible ASCII only).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// The request header that names an idempotent write.
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
-/// An idempotent write, identified before the state is locked.
+/// The kept records, and when each expires.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct IdempotencyRecords {
+    records: ShardedMap<ReplayScope, Box<ReplayRecord>>,
+    expiry: VecDeque<(OffsetDateTime, ReplayScope)>,
+}
+
+impl IdempotencyRecords {
+    /// Keeps a record (replacing one of the same scope).
+    pub(crate) fn insert(&mut self, scope: ReplayScope, record: ReplayRecord) {
+        self.expiry.push_back((record.expires, scope));
+        self.records.insert(scope, Box::new(record));
+    }
+
+    /// Forgets the records that expired by `now`.
+    pub(crate) fn expire(&mut self, now: OffsetDateTime) {
+        while let Some((at, _)) = self.expiry.front() {
+            if *at > now {
+                break;
+            }
+            if let Some((_, scope)) = self.expiry.pop_front()
+                && self.records.get(&scope).is_some_and(|r| r.expires <= now)
+            {
+                self.records.remove(&scope);
+            }
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.records.clear();
+        self.expiry.clear();
+    }
+
+    /// Every record (for the data file's snapshot).
+    #[cfg(feature = "durable")]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&ReplayScope, &ReplayRecord)> {
+        self.records
+            .iter()
+            .map(|(scope, record)| (scope, &**record))
+    }
+}
+
+/// An idempotent write: the name of its record and the identity of its body.
 #[derive(Clone, Copy)]
 pub(crate) struct Idempotency {
     /// Names the record: the key's credential, the method, the path and the `Idempotency-Key`.
-    pub(crate) scope: [u8; 32],
-    /// The body's identity: keys in order, each value as its exact text (so 120.10 and 120.1
-    /// are different bodies); the raw bytes when the body is not a JSON object.
-    pub(crate) fingerprint: [u8; 32],
+    scope: ReplayScope,
+    /// The body's identity: its fields in order, each value as its exact text (so 120.10
+    /// and 120.1 are different bodies); the raw bytes when the body is not a JSON object.
+    fingerprint: [u8; 32],
 }
 
 /// Feeds `bytes` to the hash with their length first, so that fields cannot run together.
@@ -56,9 +82,6 @@ fn framed(hash: &mut Sha256, bytes: &[u8]) {
     hash.update((bytes.len() as u64).to_le_bytes());
     hash.update(bytes);
 }
-
-/// The longest `Idempotency-Key`, in characters (each is one byte: visible ASCII only).
-pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// The one `Idempotency-Key` of a write, or the 400 for a repeated or malformed one.
 fn idempotency_key(request: &MockRequest) -> Result<Option<&str>, MockResponse> {
@@ -91,19 +114,15 @@ fn idempotency_key(request: &MockRequest) -> Result<Option<&str>, MockResponse> 
     }
 }
 
-/// Identifies an idempotent write before the state is locked: `None` for a request without an
-/// `Idempotency-Key` (or without a credential, which fails later anyway), the 400 for a
-/// repeated or malformed key. The body's identity is its fields, each value as its exact text
-/// (`object`, when the body is a JSON object), or its raw bytes.
+/// Identifies an idempotent write: `None` for a request without an `Idempotency-Key`, the 400
+/// for a repeated or malformed key. The body's identity is its fields, each value as its exact
+/// text (`object`, when the body is a JSON object), or its raw bytes.
 pub(crate) fn identify(
     request: &MockRequest,
-    credential: Option<&[u8; 32]>,
+    credential: &[u8; 32],
     object: Option<&Object<'_>>,
 ) -> Result<Option<Idempotency>, MockResponse> {
     let Some(key) = idempotency_key(request)? else {
-        return Ok(None);
-    };
-    let Some(credential) = credential else {
         return Ok(None);
     };
     let mut scope = Sha256::new();
@@ -131,72 +150,50 @@ pub(crate) fn identify(
     }))
 }
 
-/// The replay of a recorded answer, or the 409 for a different body.
-pub(crate) fn replay(stored: &IdempotentResponse, idempotency: &Idempotency) -> MockResponse {
-    if stored.fingerprint != idempotency.fingerprint {
-        return MockResponse::error(
-            409,
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with a different request body",
-        );
-    }
-    let mut replay = MockResponse::json(stored.status, stored.body.clone())
-        .header("idempotent-replayed", "true");
-    if let Some(location) = &stored.location {
-        replay = replay.header("location", location.clone());
-    }
-    replay
-}
-
-/// The record of a write's success answer, kept for [`IDEMPOTENCY_RETENTION`].
-pub(crate) fn record(
-    idempotency: &Idempotency,
-    response: &MockResponse,
+/// Runs `write` at most once for an idempotent write: the recorded answer again, the 409 for
+/// another body, or the write's own answer (recorded when it is a success). Without an
+/// `Idempotency-Key` the write just runs. Also says whether the answer is a replay.
+pub(crate) fn once(
+    records: &mut IdempotencyRecords,
+    changes: &mut Changes,
+    idempotency: Option<Idempotency>,
     now: OffsetDateTime,
-) -> IdempotentResponse {
-    IdempotentResponse {
-        fingerprint: idempotency.fingerprint,
-        status: response.status,
-        location: response.header_value("location").map(str::to_owned),
-        body: response.body.clone(),
-        expires: later(now, IDEMPOTENCY_RETENTION),
+    write: impl FnOnce(&mut Changes) -> MockResponse,
+) -> (MockResponse, bool) {
+    let Some(idempotency) = idempotency else {
+        return (write(changes), false);
+    };
+    if let Some(recorded) = records.records.get(&idempotency.scope) {
+        if recorded.fingerprint != idempotency.fingerprint {
+            let reused = MockResponse::error(
+                409,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            );
+            return (reused, false);
+        }
+        let mut replay = MockResponse::json(recorded.status, recorded.body.clone())
+            .header("idempotent-replayed", "true");
+        if let Some(location) = &recorded.location {
+            replay = replay.header("location", location.clone());
+        }
+        return (replay, true);
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stored_body_is_written_as_text_and_read_from_text_or_byte_values() {
-        let record = IdempotentResponse {
-            fingerprint: [7; 32],
-            status: 201,
-            location: None,
-            body: Bytes::from_static(br#"{"data":{"name":"Kept"}}"#),
-            expires: OffsetDateTime::UNIX_EPOCH,
+    let response = write(changes);
+    if (200..300).contains(&response.status) {
+        let record = ReplayRecord {
+            fingerprint: idempotency.fingerprint,
+            status: response.status,
+            location: response.header_value("location").map(str::to_owned),
+            body: response.body.clone(),
+            expires: later(now, IDEMPOTENCY_RETENTION),
         };
-        let line = serde_json::to_string(&record).expect("serialize");
-        assert!(
-            line.contains(r#""body":"{\"data\":{\"name\":\"Kept\"}}""#),
-            "{line}"
-        );
-        let back: IdempotentResponse = serde_json::from_str(&line).expect("text");
-        assert_eq!(back.body, record.body);
-        // Earlier versions wrote the body as an array of byte values.
-        let values: Vec<String> = record.body.iter().map(u8::to_string).collect();
-        let old = line.replace(
-            r#""{\"data\":{\"name\":\"Kept\"}}""#,
-            &format!("[{}]", values.join(",")),
-        );
-        assert_ne!(old, line);
-        let back: IdempotentResponse = serde_json::from_str(&old).expect("byte values");
-        assert_eq!(back.body, record.body);
-        assert!(
-            serde_json::from_str::<IdempotentResponse>(
-                &line.replace(r#""body":"#, r#""body":7,"x":"#)
-            )
-            .is_err()
-        );
+        let scope = idempotency.scope;
+        changes.record(|| Change::Replay {
+            scope,
+            record: record.clone(),
+        });
+        records.insert(scope, record);
     }
+    (response, false)
 }

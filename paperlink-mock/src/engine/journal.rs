@@ -1,4 +1,7 @@
-//! The request journal: what `GET /__admin/requests` shows, bounded in lines and in bytes.
+//! The record of each call: what a request leaves behind while it passes the steps (its id,
+//! the key it authenticated with, where it stands against its rate limit, whether it was a
+//! replay), the journal's line that `GET /__admin/requests` shows (bounded in lines and in
+//! bytes), and the headers every answer gets.
 
 use std::collections::VecDeque;
 
@@ -6,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::model::millis;
+use crate::engine::rate_limit::{self, RateStatus};
+use crate::engine::request::{MockRequest, MockResponse};
+use crate::model::{KeyInfo, millis};
 
 /// One line of the request journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +56,79 @@ pub(crate) fn journal_text(text: &str) -> String {
         end -= 1;
     }
     format!("{}{JOURNAL_CUT_MARKER}", &text[..end])
+}
+
+/// The key a call authenticated with, as its journal line and log line name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub(crate) prefix: String,
+}
+
+impl Key {
+    pub(crate) fn of(info: &KeyInfo) -> Self {
+        Self {
+            prefix: info.prefix.clone(),
+        }
+    }
+}
+
+/// What one call leaves behind as it passes the steps.
+#[derive(Debug)]
+pub(crate) struct Call {
+    /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
+    pub(crate) request_id: Uuid,
+    /// The method the journal records (`HEAD` for a `HEAD` handled as a `GET`).
+    pub(crate) method: http::Method,
+    /// The path and query as the journal keeps them (cut to length before the lock).
+    path: String,
+    query: Option<String>,
+    /// The mock clock's time, read when the state is locked.
+    pub(crate) now: OffsetDateTime,
+    pub(crate) key: Option<Key>,
+    pub(crate) rate: Option<RateStatus>,
+    pub(crate) replayed: bool,
+}
+
+impl Call {
+    pub(crate) fn new(request: &MockRequest, method: http::Method) -> Self {
+        Self {
+            request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+                .into_uuid(),
+            method,
+            path: journal_text(&request.path),
+            query: request.query.as_deref().map(journal_text),
+            now: OffsetDateTime::UNIX_EPOCH,
+            key: None,
+            rate: None,
+            replayed: false,
+        }
+    }
+
+    /// The journal's line for this call's answer.
+    pub(crate) fn entry(&self, status: u16) -> JournalEntry {
+        JournalEntry {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            status,
+            key_prefix: self.key.as_ref().map(|k| k.prefix.clone()),
+            time: self.now,
+            request_id: self.request_id,
+        }
+    }
+
+    /// Puts the request id and the rate-limit headers on the answer, and names the key for
+    /// the front door's log.
+    pub(crate) fn finish(self, response: &mut MockResponse) {
+        let id = self
+            .request_id
+            .hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer())
+            .to_owned();
+        response.headers.push(("x-request-id", id.into()));
+        rate_limit::add_headers(self.rate, response);
+        response.key_prefix = self.key.map(|k| k.prefix);
+    }
 }
 
 /// A journal line as kept: no text is made until the journal is read.

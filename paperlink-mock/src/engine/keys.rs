@@ -1,90 +1,25 @@
-//! API keys as the dashboard manages them: creation (the token is returned once and only its
-//! SHA-256 hash is kept), revocation, and `Authorization: Bearer` checks in constant time.
+//! The keyring: every team's API keys as the dashboard manages them. A key is created with a
+//! token that is returned once and never kept (only its SHA-256), revoked, forgotten 90 days
+//! after its revocation, and found by the hash of a presented token.
 
 use std::time::Duration;
 
 use foldhash::HashMap;
-use http::HeaderValue;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::engine::clock::later;
-use crate::model::millis;
+use crate::model::{KeyInfo, KeyMode, KeyRecord, KeyScope};
 
 /// The team the four seeded keys belong to, and what a call that names no team acts on.
 pub const DEFAULT_TEAM: &str = "default";
-
 /// How long a revoked key stays in the key list (90 days), per the product's docs.
 pub const REVOKED_KEY_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 /// Random alphanumerics after the mode prefix of a generated token.
 pub const TOKEN_RANDOM_CHARS: usize = 32;
 
-pub use crate::model::{KeyMode, KeyScope};
-
-/// What the dashboard shows of a key. Never the token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub struct KeyInfo {
-    /// The key's id (for revocation).
-    pub id: Uuid,
-    /// The team's name for the key (never sent in API requests).
-    pub name: String,
-    /// The mode prefix and the first three characters of the token (`pk_live_AbC`).
-    pub prefix: String,
-    /// Live or Test.
-    pub mode: KeyMode,
-    /// Read & Write or Read-only.
-    pub scope: KeyScope,
-    /// The team the key belongs to.
-    pub team: String,
-    /// Who created it.
-    pub created_by: String,
-    /// When it was created.
-    #[serde(with = "millis")]
-    pub created_at: OffsetDateTime,
-    /// When it last made an API call.
-    #[serde(with = "millis::option")]
-    pub last_used_at: Option<OffsetDateTime>,
-    /// When it was revoked.
-    #[serde(with = "millis::option")]
-    pub revoked_at: Option<OffsetDateTime>,
-    /// Who revoked it.
-    pub revoked_by: Option<String>,
-}
-
-/// What request handling needs to know about the key that authenticated a request.
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub(crate) id: Uuid,
-    pub(crate) scope: KeyScope,
-    pub(crate) mode: KeyMode,
-    pub(crate) team: String,
-}
-
-impl From<&KeyInfo> for Caller {
-    fn from(info: &KeyInfo) -> Self {
-        Self {
-            id: info.id,
-            scope: info.scope,
-            mode: info.mode,
-            team: info.team.clone(),
-        }
-    }
-}
-
-/// A stored key: the metadata and the SHA-256 of the token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct KeyRecord {
-    pub(crate) info: KeyInfo,
-    #[serde(with = "crate::model::stored::digest")]
-    pub(crate) hash: [u8; 32],
-}
-
-/// What a new key needs.
+/// What a new key needs; who creates it is set by whoever acts (see `admin::create_key`).
 #[derive(Debug, Clone)]
 pub(crate) struct KeySpec {
     pub(crate) name: String,
@@ -95,7 +30,6 @@ pub(crate) struct KeySpec {
 }
 
 impl KeySpec {
-    /// A key of `team`; who creates it is set by whoever acts (see `State::create_key_as`).
     pub(crate) fn new(team: &str, name: &str, mode: KeyMode, scope: KeyScope) -> Self {
         Self {
             name: name.to_owned(),
@@ -107,57 +41,17 @@ impl KeySpec {
     }
 }
 
+/// The SHA-256 of a token: what the keyring keeps and looks keys up by.
 pub(crate) fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
+/// A new token: the mode's prefix and [`TOKEN_RANDOM_CHARS`] alphanumerics.
 pub(crate) fn generate_token(rng: &mut fastrand::Rng, mode: KeyMode) -> String {
     let mut token = String::with_capacity(8 + TOKEN_RANDOM_CHARS);
     token.push_str(mode.prefix());
     token.extend((0..TOKEN_RANDOM_CHARS).map(|_| rng.alphanumeric()));
     token
-}
-
-/// Why a request is not authenticated. Unknown and revoked keys share one message, so a
-/// caller cannot probe which tokens once existed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AuthFailure {
-    Missing,
-    NotBearer,
-    Malformed,
-    InvalidOrRevoked,
-}
-
-impl AuthFailure {
-    pub(crate) fn message(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => "missing Authorization header",
-            AuthFailure::NotBearer => "the Authorization header must be `Bearer <token>`",
-            AuthFailure::Malformed => "malformed Bearer token",
-            AuthFailure::InvalidOrRevoked => "invalid or revoked API key",
-        }
-    }
-}
-
-/// Extracts the token from `Authorization: Bearer <token>`.
-pub(crate) fn bearer(header: Option<&HeaderValue>) -> Result<&str, AuthFailure> {
-    let value = header.ok_or(AuthFailure::Missing)?;
-    let value = value.to_str().map_err(|_| AuthFailure::Malformed)?;
-    let (scheme, token) = value.split_once(' ').ok_or(AuthFailure::NotBearer)?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(AuthFailure::NotBearer);
-    }
-    let token = token.trim_start();
-    let well_formed = KeyMode::ALL.iter().any(|mode| {
-        token
-            .strip_prefix(mode.prefix())
-            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
-    });
-    if well_formed {
-        Ok(token)
-    } else {
-        Err(AuthFailure::Malformed)
-    }
 }
 
 /// Every key of every team.
@@ -189,6 +83,7 @@ fn forget_at(record: &KeyRecord) -> Option<OffsetDateTime> {
 }
 
 impl Keyring {
+    /// Files a new key (its id and token hash unused, see `admin::create_key`).
     pub(crate) fn create(
         &mut self,
         id: Uuid,
@@ -228,9 +123,8 @@ impl Keyring {
         self.keys.insert(record.info.id, record);
     }
 
-    /// Keeps the later `lastUsedAt` of each key `old` also has (a state read back from the
+    /// Keeps the later `lastUsedAt` of each key `old` also has (a keyring read back from the
     /// data file, which does not keep the times of reads).
-    #[cfg(feature = "durable")]
     pub(crate) fn keep_last_used(&mut self, old: &Keyring) {
         for (id, record) in &mut self.keys {
             let before = old.keys.get(id).and_then(|r| r.info.last_used_at);
@@ -245,6 +139,11 @@ impl Keyring {
         self.by_hash.contains_key(hash)
     }
 
+    /// The same, to mark it used.
+    pub(crate) fn find_mut(&mut self, hash: &[u8; 32]) -> Option<&mut KeyRecord> {
+        self.keys.get_mut(self.by_hash.get(hash)?)
+    }
+
     pub(crate) fn get(&self, id: &Uuid) -> Option<&KeyInfo> {
         self.keys.get(id).map(|r| &r.info)
     }
@@ -253,52 +152,18 @@ impl Keyring {
         self.keys.get(id)
     }
 
-    /// Every stored key, in no particular order.
+    /// Every kept key, in no particular order.
     #[cfg(feature = "durable")]
     pub(crate) fn records(&self) -> impl Iterator<Item = &KeyRecord> {
         self.keys.values()
     }
 
-    /// The key whose token hashes to `hash`, if it is known and not revoked (a revocation takes effect
-    /// `delay` after it was made). Marks the key as used.
-    pub(crate) fn authenticate(
-        &mut self,
-        hash: &[u8; 32],
-        now: OffsetDateTime,
-        delay: Duration,
-    ) -> Result<Uuid, AuthFailure> {
-        let id = *self
-            .by_hash
-            .get(hash)
-            .ok_or(AuthFailure::InvalidOrRevoked)?;
-        let record = self
-            .keys
-            .get_mut(&id)
-            .ok_or(AuthFailure::InvalidOrRevoked)?;
-        if !bool::from(record.hash.ct_eq(hash)) {
-            return Err(AuthFailure::InvalidOrRevoked);
-        }
-        if record
-            .info
-            .revoked_at
-            .is_some_and(|at| now >= later(at, delay))
-        {
-            return Err(AuthFailure::InvalidOrRevoked);
-        }
-        record.info.last_used_at = Some(now);
-        Ok(id)
-    }
-
-    pub(crate) fn revoke(
-        &mut self,
-        id: &Uuid,
-        by: Option<String>,
-        now: OffsetDateTime,
-    ) -> Option<KeyInfo> {
+    /// Revokes a key as `by` (again: no change).
+    pub(crate) fn revoke(&mut self, id: &Uuid, by: String, now: OffsetDateTime) -> Option<KeyInfo> {
         let record = self.keys.get_mut(id)?;
         if record.info.revoked_at.is_none() {
             record.info.revoked_at = Some(now);
-            record.info.revoked_by = Some(by.unwrap_or_else(|| "unknown".to_owned()));
+            record.info.revoked_by = Some(by);
         }
         let (info, due) = (record.info.clone(), forget_at(record));
         self.plan_purge(due);
@@ -332,7 +197,7 @@ impl Keyring {
     }
 
     /// The team of every key.
-    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[cfg(feature = "server")]
     pub(crate) fn teams(&self) -> impl Iterator<Item = &str> {
         self.keys.values().map(|r| r.info.team.as_str())
     }
@@ -354,77 +219,34 @@ impl Keyring {
 mod tests {
     use super::*;
 
-    fn header(v: &str) -> HeaderValue {
-        HeaderValue::from_str(v).expect("header")
-    }
-
     #[test]
-    fn bearer_headers_are_checked_before_any_lookup() {
-        assert_eq!(bearer(None), Err(AuthFailure::Missing));
-        assert_eq!(
-            bearer(Some(&header("Basic abc"))),
-            Err(AuthFailure::NotBearer)
-        );
-        assert_eq!(
-            bearer(Some(&header("pk_test_abc"))),
-            Err(AuthFailure::NotBearer)
-        );
-        assert_eq!(
-            bearer(Some(&header("Bearer sk_test_abc"))),
-            Err(AuthFailure::Malformed)
-        );
-        assert_eq!(
-            bearer(Some(&header("Bearer pk_test_"))),
-            Err(AuthFailure::Malformed)
-        );
-        assert_eq!(
-            bearer(Some(&header("Bearer pk_test_a-b"))),
-            Err(AuthFailure::Malformed)
-        );
-        assert_eq!(
-            bearer(Some(&header("bearer pk_test_abc"))),
-            Ok("pk_test_abc")
-        );
-    }
-
-    #[test]
-    fn tokens_are_stored_as_hashes_and_revocation_honours_the_delay() {
+    fn tokens_are_kept_as_hashes_and_revoked_keys_are_forgotten_after_90_days() {
         let mut rng = fastrand::Rng::with_seed(7);
         let token = generate_token(&mut rng, KeyMode::Live);
         assert!(token.starts_with("pk_live_") && token.len() == 8 + TOKEN_RANDOM_CHARS);
         let mut ring = Keyring::default();
         let t0 = OffsetDateTime::UNIX_EPOCH;
         let spec = KeySpec {
-            name: "CI".into(),
-            mode: KeyMode::Live,
-            scope: KeyScope::ReadOnly,
-            team: "t".into(),
             created_by: "owner".into(),
+            ..KeySpec::new("t", "CI", KeyMode::Live, KeyScope::ReadOnly)
         };
         let info = ring.create(Uuid::from_u128(1), &token, hash_token(&token), spec, t0);
         assert_eq!(info.prefix, token[..11]);
-        assert!(!format!("{:?}", ring).contains(&token));
-        let delay = Duration::from_secs(5);
+        assert!(!format!("{ring:?}").contains(&token));
         assert_eq!(
-            ring.authenticate(&hash_token(&token), t0, delay),
-            Ok(info.id)
+            ring.find_mut(&hash_token(&token)).map(|r| r.info.id),
+            Some(info.id)
         );
-        assert_eq!(
-            ring.authenticate(&hash_token("pk_live_other"), t0, delay),
-            Err(AuthFailure::InvalidOrRevoked)
-        );
-        ring.revoke(&info.id, Some("admin".into()), t0);
-        assert_eq!(
-            ring.authenticate(&hash_token(&token), t0 + Duration::from_secs(4), delay),
-            Ok(info.id)
-        );
-        assert_eq!(
-            ring.authenticate(&hash_token(&token), t0 + delay, delay),
-            Err(AuthFailure::InvalidOrRevoked)
-        );
+        assert!(ring.find_mut(&hash_token("pk_live_other")).is_none());
+        ring.revoke(&info.id, "admin".into(), t0);
         ring.purge(t0 + REVOKED_KEY_RETENTION - Duration::from_secs(1));
         assert_eq!(ring.list(None).len(), 1);
+        assert!(
+            ring.find_mut(&hash_token(&token)).is_some(),
+            "revoked, still known"
+        );
         ring.purge(t0 + REVOKED_KEY_RETENTION);
         assert!(ring.list(None).is_empty());
+        assert!(ring.find_mut(&hash_token(&token)).is_none());
     }
 }

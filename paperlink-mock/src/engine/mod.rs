@@ -1,54 +1,74 @@
-//! The engine both front doors share: plain request and response values in, every rule of
-//! the API applied in order, state behind one std `Mutex`. Public for a custom front door,
-//! the fuzz target and the bench; tests use [`PaperlinkMock`](crate::PaperlinkMock) or the
+//! The engine both front doors share: a request in, every rule of the API applied once, in
+//! order, an answer out; the state behind one std `Mutex`. Public for a custom front door, the
+//! fuzz target and the bench; tests use [`PaperlinkMock`](crate::PaperlinkMock) or the
 //! standalone server.
 //!
-//! The order of checks is the order of the code in [`MockCore::handle`] and the two functions
-//! it calls, `api` and `authorized`: each step returns its answer, or goes on to the next.
-//! One file per rule: `routes` (paths and methods), `limits` (injected faults and rate
-//! limits), `keys` (credentials and scope), `idempotency`, `request` (body framing),
-//! `crate::model`'s validation, `products` and `catalog` (the product rules), `control`
-//! (the control plane), `journal`, `clock`, `ids`, and `state` with every change it
-//! can make. A data file plugs in through `durability`, which the engine never implements.
+//! [`MockCore::handle`] is the request's path, one step per file, each answering or going on:
+//!
+//! 1. `routes`: the door (API, control plane, page), the API's route and method (404, 405),
+//!    and a write's body read once, before the lock;
+//! 2. `edge`: the edge guard (what the server takes from the network at all);
+//! 3. `authenticate`: the API key, or the control plane's admin token (401);
+//! 4. `authorize`: the key's scope (403);
+//! 5. `faults`: an injected status answers here; a delay or a dropped connection waits for
+//!    the answer;
+//! 6. `rate_limit`: the key's window (429, and the `X-RateLimit-*` headers);
+//! 7. `idempotency`: a recorded answer replays (or 409), around
+//! 8. the operation: `products` (on `catalog`) for the API, `control` (through `admin`) for
+//!    the control plane, the plugged page for `/__admin/ui`;
+//! 9. `durability`: the changes go to the data file, and a write's answer waits for the commit
+//!    (503 if it is refused);
+//! 10. the answer: `journal` keeps a line; `X-Request-Id` and the rate-limit headers go on.
+//!
+//! `state` holds the data the steps borrow; `keys`, `members`, `clock` and `ids` are the
+//! records and rules they share. ARCHITECTURE.md draws the same map.
 
+pub(crate) mod admin;
+pub(crate) mod authenticate;
+pub(crate) mod authorize;
 pub(crate) mod catalog;
-pub(crate) mod change;
 pub(crate) mod clock;
 pub(crate) mod control;
 pub(crate) mod durability;
+pub(crate) mod edge;
+pub(crate) mod faults;
 pub(crate) mod idempotency;
 pub(crate) mod ids;
 pub(crate) mod journal;
 pub(crate) mod keys;
-pub(crate) mod limits;
 pub(crate) mod members;
 pub(crate) mod products;
+pub(crate) mod rate_limit;
 pub(crate) mod request;
 pub(crate) mod routes;
 pub(crate) mod sharded;
 pub(crate) mod state;
 
-use std::borrow::Cow;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::AUTHORIZATION;
-use http::{HeaderMap, Method};
-use subtle::ConstantTimeEq;
+use http::Method;
 use time::OffsetDateTime;
 
+use crate::engine::authenticate::AdminToken;
 use crate::engine::durability::{Durability, Ticket};
-use crate::engine::idempotency::Idempotency;
-use crate::engine::journal::{JournalEntry, journal_text};
-use crate::engine::keys::{AuthFailure, Caller, KeyScope, bearer, hash_token};
-use crate::engine::limits::{FaultKind, RateStatus};
-use crate::engine::request::json_body_problem;
-pub use crate::engine::request::{MockRequest, MockResponse};
-pub use crate::engine::routes::{API_PREFIX, API_ROUTES};
-use crate::engine::routes::{Operation, resolve};
+use crate::engine::edge::EdgeGuard;
+use crate::engine::journal::{Call, Key};
+use crate::engine::routes::{Door, ProductsCall, Route};
 use crate::engine::state::State;
 use crate::error::MockError;
+
+pub use crate::engine::request::{MockRequest, MockResponse};
+pub use crate::engine::routes::API_ROUTES;
+
+/// The API Keys page, plugged into the core by the standalone server (the engine never
+/// imports `ui`): `/__admin/ui` passes the route and the edge guard, then goes to the page.
+pub(crate) trait Page: Send + Sync + std::fmt::Debug {
+    /// Answers a request to the page.
+    fn answer(&self, core: &MockCore, request: &MockRequest) -> MockResponse;
+    /// The page that says a request was refused at the edge.
+    fn refused(&self, status: u16, message: &str) -> MockResponse;
+}
 
 /// The engine behind both front doors: the wiremock responder of
 /// [`PaperlinkMock`](crate::PaperlinkMock) and the standalone server. Usable directly for
@@ -56,400 +76,290 @@ use crate::error::MockError;
 #[derive(Debug)]
 pub struct MockCore {
     state: Mutex<State>,
-    admin_token: Option<[u8; 32]>,
-    store: Option<Box<dyn Durability>>,
-}
-
-/// What the journal and the headers need to know about a handled request.
-#[derive(Default)]
-pub(crate) struct Outcome {
-    pub(crate) key_prefix: Option<String>,
-    pub(crate) rate: Option<RateStatus>,
+    edge: EdgeGuard,
+    admin_token: AdminToken,
+    data_file: Option<Box<dyn Durability>>,
+    page: Option<Box<dyn Page>>,
 }
 
 impl MockCore {
     pub(crate) fn new(state: State, admin_token: Option<&str>) -> Self {
         Self {
             state: Mutex::new(state),
-            admin_token: admin_token.map(hash_token),
-            store: None,
+            edge: EdgeGuard::default(),
+            admin_token: AdminToken::new(admin_token),
+            data_file: None,
+            page: None,
         }
     }
 
-    /// This core, keeping its durable state in `store`.
+    /// This core, keeping its durable state in `data_file`.
     #[cfg(feature = "durable")]
-    pub(crate) fn with_store(mut self, store: Box<dyn Durability>) -> Self {
-        self.lock().pending = Some(Vec::new());
-        self.store = Some(store);
+    pub(crate) fn with_data_file(mut self, data_file: Box<dyn Durability>) -> Self {
+        self.lock().changes = crate::engine::durability::Changes::noted();
+        self.data_file = Some(data_file);
         self
     }
 
-    /// Hands the request's changes to the data file, in the order they were made (the caller
-    /// holds the state's lock). A success answer to a write (a replay included) must not go
-    /// out before everything handed over so far is committed, so for such an answer this
-    /// returns the ticket that [`MockCore::durable`] waits on once the lock is released.
-    fn persist(&self, state: &mut State, method: &Method, status: u16) -> Option<Ticket> {
-        let (Some(store), Some(pending)) = (&self.store, state.pending.as_mut()) else {
-            return None;
-        };
-        let acknowledges = method != Method::GET && (200..300).contains(&status);
-        if pending.is_empty() && !acknowledges {
-            return None;
-        }
-        let ticket = store.submit(std::mem::take(pending));
-        acknowledges.then_some(ticket)
+    /// This core, serving the API Keys page.
+    #[cfg(feature = "server")]
+    pub(crate) fn with_page(mut self, page: Box<dyn Page>) -> Self {
+        self.page = Some(page);
+        self
     }
 
-    /// Waits, without the state's lock, until the request's changes are committed. If they
-    /// are refused, the state is read back from the data file (so the refused change is
-    /// gone) before the 503 replaces the answer, and the journal says so.
-    fn durable(&self, ticket: Ticket, request_id: uuid::Uuid, response: &mut MockResponse) {
-        if ticket.wait() {
-            return;
-        }
-        *response = storage_unavailable();
-        let mut state = self.lock();
-        self.recover(&mut state);
-        state.journal.set_status(request_id, response.status);
-    }
-
-    /// After a refused commit, reads the state back from the data file.
-    fn recover(&self, state: &mut State) {
-        if let Some(store) = &self.store {
-            store.recover(state);
-        }
-    }
-
-    /// Runs a control-plane change from the Rust API and, with a data file, waits until it
-    /// is committed; a refused change is undone and reported.
-    pub(crate) fn change<R>(
-        &self,
-        change: impl FnOnce(&mut State) -> R,
-    ) -> (R, Result<(), MockError>) {
-        let mut state = self.lock();
-        self.recover(&mut state);
-        let result = change(&mut state);
-        if let Some(ticket) = self.persist(&mut state, &Method::POST, 200) {
-            drop(state);
-            if !ticket.wait() {
-                self.recover(&mut self.lock());
-                return (result, Err(MockError::Storage));
-            }
-        }
-        (result, Ok(()))
-    }
-
-    /// Runs a read of the state, as a request would see it: what the data file holds, and
-    /// nothing that has expired (for the API Keys page).
-    #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) fn view<R>(&self, read: impl FnOnce(&State, OffsetDateTime) -> R) -> R {
-        let mut state = self.lock();
-        self.recover(&mut state);
-        let now = state.clock.now();
-        state.expire(now);
-        read(&state, now)
-    }
-
-    /// Whether the control plane asks for an admin token.
-    #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) fn has_admin_token(&self) -> bool {
-        self.admin_token.is_some()
-    }
-
-    /// Whether `token` is the admin token (compared as hashes, in constant time).
-    #[cfg_attr(not(feature = "server"), allow(dead_code))]
-    pub(crate) fn is_admin_token(&self, token: &str) -> bool {
-        self.admin_token
-            .is_some_and(|expected| bool::from(hash_token(token).ct_eq(&expected)))
+    /// The control plane's admin token.
+    #[cfg(feature = "server")]
+    pub(crate) fn admin_token(&self) -> &AdminToken {
+        &self.admin_token
     }
 
     /// The data file (tests).
-    #[cfg(test)]
-    pub(crate) fn store(&self) -> Option<&dyn Durability> {
-        self.store.as_deref()
+    #[cfg(all(test, feature = "durable"))]
+    pub(crate) fn data_file(&self) -> Option<&dyn Durability> {
+        self.data_file.as_deref()
     }
 
     /// Whether writes wait for a data file's commit (the standalone server then runs them
     /// off its worker threads).
     pub fn waits_for_disk(&self) -> bool {
-        self.store.is_some()
-    }
-
-    /// Locks the state. A panic elsewhere while it was held (a bug) does not take the mock down:
-    /// the state is plain data and still consistent between requests.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.data_file.is_some()
     }
 
     /// Handles one request. With a data file, a write returns only once it is on disk (other
     /// requests go on meanwhile); a front door on an async runtime should then call this off
     /// its worker threads, as the standalone server does (see [`MockCore::waits_for_disk`]).
     ///
-    /// `HEAD` on an API route is handled as `GET` (authentication, scope and rate limit
-    /// included) and answers with the same status and headers; the response keeps the `GET`
-    /// body so that its length is known, and the front door sends none (hyper, under both
-    /// front doors, drops a `HEAD` response's body itself).
+    /// `HEAD` on the API is handled as `GET` (authentication, scope and rate limit included)
+    /// and answers with the same status and headers; the response keeps the `GET` body so
+    /// that its length is known, and the front door sends none (hyper, under both front
+    /// doors, drops a `HEAD` response's body itself). The journal records it as `HEAD`.
     pub fn handle(&self, request: &MockRequest) -> MockResponse {
-        if request.method == Method::HEAD && !is_control_plane(&request.path) {
+        if request.method == Method::HEAD && Door::of(&request.path) == Door::Api {
             let mut get = request.clone();
             get.method = Method::GET;
-            return self.serve(&get, Method::HEAD);
+            return self.pass(&get, Method::HEAD);
         }
-        self.serve(request, request.method.clone())
+        self.pass(request, request.method.clone())
     }
 
-    /// Handles a request; the journal records it under `journal_method`.
-    fn serve(&self, request: &MockRequest, journal_method: Method) -> MockResponse {
-        // What needs no state is worked out before taking the lock, so that the lock is held
-        // only for the state's own work.
-        let (mut prepared, operation) = Prepared::new(request);
-        let mut state = self.lock();
-        self.recover(&mut state);
-        let now = state.clock.now();
-        state.expire(now);
-        let mut outcome = Outcome::default();
-        let mut response = if is_control_plane(&request.path) {
-            if self.admin_allowed(&request.headers) {
-                crate::engine::control::handle(&mut state, request, now)
-            } else {
-                MockResponse::error(
-                    401,
-                    "unauthorized",
-                    "the control plane requires the admin token",
-                )
-                .header("www-authenticate", "Bearer")
-            }
-        } else {
-            api(
-                &mut state,
-                request,
-                &mut prepared,
-                operation,
-                now,
-                &mut outcome,
-            )
+    /// One pass through the steps, in order: each answers or goes on.
+    fn pass(&self, request: &MockRequest, journal_as: Method) -> MockResponse {
+        let call = Call::new(request, journal_as);
+        // 1. Route (before the lock: a write's body is read and checked here).
+        let route = match routes::resolve(request) {
+            Ok(route) => route,
+            Err(unknown) => return self.locked(call, |_, _| unknown),
         };
-        let ticket = self.persist(&mut state, &request.method, response.status);
-        state.journal(JournalEntry {
-            method: journal_method,
-            path: prepared.journal_path,
-            query: prepared.journal_query,
-            status: response.status,
-            key_prefix: outcome.key_prefix.clone(),
-            time: now,
-            request_id: prepared.request_id,
-        });
+        // 2. Edge guard.
+        if let Err(refusal) = self.edge.check(request, route.door()) {
+            return match (route.door(), &self.page) {
+                (Door::Page, Some(page)) => page.refused(refusal.status, &refusal.message),
+                _ => self.locked(call, |_, _| refusal.into_response()),
+            };
+        }
+        match route {
+            Route::Page => match &self.page {
+                Some(page) => page.answer(self, request),
+                None => self.locked(call, |_, _| {
+                    MockResponse::error(404, "not_found", "no such control-plane route")
+                }),
+            },
+            // 3. Authenticate (the admin token), 8. the control plane's operation.
+            Route::Control => self.locked(call, |state, call| {
+                if !self.admin_token.admits(&request.headers) {
+                    return authenticate::admin_unauthorized();
+                }
+                control::handle(state, request, call.now)
+            }),
+            // 5. Faults, 8. the document (no key needed).
+            Route::OpenApi => self.locked(call, |state, _| {
+                let fault =
+                    state
+                        .faults
+                        .hit(&mut state.rng, request.method.as_str(), &request.path);
+                if let Some(answer) = fault.as_ref().and_then(faults::answer) {
+                    return answer;
+                }
+                let mut document = MockResponse::json(
+                    200,
+                    Bytes::from_static(crate::model::openapi::DOCUMENT.as_bytes()),
+                );
+                faults::apply(fault, &mut document);
+                document
+            }),
+            Route::Products(products) => {
+                self.locked(call, |state, call| api(state, request, products, call))
+            }
+        }
+    }
+
+    /// Runs `steps` under the state's lock, then hands their changes to the data file and
+    /// keeps the journal's line; after the lock, waits for a write's commit (9), then puts
+    /// the request id and the rate-limit headers on the answer (10).
+    fn locked(
+        &self,
+        mut call: Call,
+        steps: impl FnOnce(&mut State, &mut Call) -> MockResponse,
+    ) -> MockResponse {
+        let mut state = self.lock_current();
+        call.now = state.clock.now();
+        let mut response = steps(&mut state, &mut call);
+        // 9. Durability: hand the changes over, under the lock (so that they reach the data
+        // file in the order they were made).
+        let ticket = self.submit(&mut state, &call.method, response.status);
+        // 10. The journal's line.
+        let capacity = state.settings.journal_capacity;
+        state.journal.push(call.entry(response.status), capacity);
         drop(state);
         if let Some(ticket) = ticket {
-            self.durable(ticket, prepared.request_id, &mut response);
+            self.commit(ticket, &call, &mut response);
         }
-        let request_id = prepared
-            .request_id
-            .hyphenated()
-            .encode_lower(&mut uuid::Uuid::encode_buffer())
-            .to_owned();
-        response
-            .headers
-            .push(("x-request-id", Cow::Owned(request_id)));
-        if let Some(rate) = outcome.rate {
-            response
-                .headers
-                .push(("x-ratelimit-limit", rate.limit.to_string().into()));
-            response
-                .headers
-                .push(("x-ratelimit-remaining", rate.remaining.to_string().into()));
-            response
-                .headers
-                .push(("x-ratelimit-reset", rate.reset.to_string().into()));
-        }
-        response.key_prefix = outcome.key_prefix;
+        call.finish(&mut response);
         response
     }
 
-    fn admin_allowed(&self, headers: &HeaderMap) -> bool {
-        let Some(expected) = &self.admin_token else {
-            return true;
-        };
-        // Exactly one Authorization header, as on the API: two are ambiguous credentials.
-        let mut values = headers.get_all(AUTHORIZATION).iter();
-        let (Some(only), None) = (values.next(), values.next()) else {
-            return false;
-        };
-        let presented = only
-            .to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| hash_token(token.trim()));
-        presented.is_some_and(|p| bool::from(p.ct_eq(expected)))
+    /// Hands the request's changes to the data file (the caller holds the state's lock). A
+    /// success answer to a write (a replay included) must not go out before everything handed
+    /// over so far is committed, so for such an answer this returns the ticket to wait on.
+    fn submit(&self, state: &mut State, method: &Method, status: u16) -> Option<Ticket> {
+        let data_file = self.data_file.as_ref()?;
+        let changes = state.changes.take()?;
+        let acknowledges = method != Method::GET && (200..300).contains(&status);
+        if changes.is_empty() && !acknowledges {
+            return None;
+        }
+        let ticket = data_file.submit(changes);
+        acknowledges.then_some(ticket)
+    }
+
+    /// Waits, without the state's lock, until the request's changes are committed. If they
+    /// are refused, the state is read back from the data file (so the refused change is
+    /// gone) before the 503 replaces the answer, and the journal says so.
+    fn commit(&self, ticket: Ticket, call: &Call, response: &mut MockResponse) {
+        if ticket.wait() {
+            return;
+        }
+        *response = MockResponse::error(
+            503,
+            "storage_unavailable",
+            "the data file refused the change, so it was not made; try again later",
+        );
+        let mut state = self.lock_current();
+        state.journal.set_status(call.request_id, response.status);
+    }
+
+    /// Runs a control-plane change from the Rust API and, with a data file, waits until it
+    /// is committed; a refused change is undone and reported.
+    pub(crate) fn change<R>(&self, change: impl FnOnce(&mut State) -> R) -> Result<R, MockError> {
+        let mut state = self.lock_current();
+        let result = change(&mut state);
+        if let Some(ticket) = self.submit(&mut state, &Method::POST, 200) {
+            drop(state);
+            if !ticket.wait() {
+                drop(self.lock_current());
+                return Err(MockError::Storage);
+            }
+        }
+        Ok(result)
+    }
+
+    /// Runs a read of the state as a request would see it: what the data file holds, and
+    /// nothing that has expired.
+    pub(crate) fn view<R>(&self, read: impl FnOnce(&State, OffsetDateTime) -> R) -> R {
+        let state = self.lock_current();
+        let now = state.clock.now();
+        read(&state, now)
+    }
+
+    /// Locks the state. A panic elsewhere while it was held (a bug) does not take the mock
+    /// down: the state is plain data and still consistent between requests.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks the state as of now: read back from the data file after a refused commit, and
+    /// without what has expired (idempotency records past 24 h, keys revoked 90 days ago).
+    fn lock_current(&self) -> MutexGuard<'_, State> {
+        let mut state = self.lock();
+        if let Some(reloaded) = self.data_file.as_ref().and_then(|file| file.reload()) {
+            match reloaded {
+                Ok(snapshot) => state.reload(snapshot),
+                Err(error) => {
+                    tracing::error!(%error, "could not read the data file back; writes stay refused");
+                }
+            }
+        }
+        let now = state.clock.now();
+        state.idempotency.expire(now);
+        state.keys.purge(now);
+        state
     }
 }
 
-fn is_control_plane(path: &str) -> bool {
-    path == "/__admin" || path.starts_with("/__admin/")
-}
-
-/// What can be known about a request without the state.
-struct Prepared {
-    /// The path and query as the journal keeps them (cut to length before the lock).
-    journal_path: String,
-    journal_query: Option<String>,
-    /// A fresh request id (random, also with a seed: only ids and tokens are reproducible).
-    request_id: uuid::Uuid,
-    /// The SHA-256 of the Bearer token, or why there is none.
-    credential: Result<[u8; 32], AuthFailure>,
-    /// For a write that carries an `Idempotency-Key`: where its record is kept and what the
-    /// body was, or why the header is refused.
-    idempotency: Result<Option<Idempotency>, MockResponse>,
-}
-
-impl Prepared {
-    /// What is known before the lock, and what the request asks for (or its 404 or 405).
-    fn new(request: &MockRequest) -> (Self, Result<Operation<'_>, MockResponse>) {
-        let mut authorization = request.headers.get_all(AUTHORIZATION).iter();
-        let credential = match (authorization.next(), authorization.next()) {
-            // Two Authorization headers are ambiguous credentials, never "the first one wins".
-            (_, Some(_)) => Err(AuthFailure::Malformed),
-            (first, None) => bearer(first).map(hash_token),
-        };
-        let (operation, object) = match resolve(request) {
-            Ok((operation, object)) => (Ok(operation), object),
-            Err(problem) => (Err(problem), None),
-        };
-        let idempotency = idempotency::identify(request, credential.as_ref().ok(), object.as_ref());
-        let prepared = Self {
-            journal_path: journal_text(&request.path),
-            journal_query: request.query.as_deref().map(journal_text),
-            request_id: uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
-                .into_uuid(),
-            credential,
-            idempotency,
-        };
-        (prepared, operation)
-    }
-}
-
-fn storage_unavailable() -> MockResponse {
-    MockResponse::error(
-        503,
-        "storage_unavailable",
-        "the data file refused the change, so it was not made; try again later",
-    )
-}
-
-fn unauthorized(failure: AuthFailure) -> MockResponse {
-    MockResponse::error(401, "unauthorized", failure.message()).header("www-authenticate", "Bearer")
-}
-
-fn status_fault(status: u16, retry_after: Option<u64>) -> MockResponse {
-    let code = match status {
-        429 => "rate_limit_exceeded",
-        500 => "internal_error",
-        502 => "bad_gateway",
-        503 => "service_unavailable",
-        504 => "gateway_timeout",
-        _ => "injected_fault",
-    };
-    let fault = MockResponse::error(status, code, "injected by paperlink-mock");
-    match retry_after {
-        Some(seconds) => fault.header("retry-after", seconds.to_string()),
-        None => fault,
-    }
-}
-
+/// Steps 3 to 8 of an API call, under the lock.
 fn api(
     state: &mut State,
     request: &MockRequest,
-    prepared: &mut Prepared,
-    operation: Result<Operation<'_>, MockResponse>,
-    now: OffsetDateTime,
-    outcome: &mut Outcome,
+    products: ProductsCall<'_>,
+    call: &mut Call,
 ) -> MockResponse {
-    let operation = match operation {
-        Ok(operation) => operation,
-        Err(problem) => return problem,
-    };
-    let fault = state.fault_for(request.method.as_str(), &request.path);
-    if let Some(FaultKind::Status {
-        status,
-        retry_after,
-    }) = fault
-    {
-        return status_fault(status, retry_after);
-    }
-    let mut response = authorized(state, request, prepared, operation, now, outcome);
-    match fault {
-        Some(FaultKind::Delay { millis }) => response.delay = Some(Duration::from_millis(millis)),
-        Some(FaultKind::DropConnection) => response.drop_connection = true,
-        _ => {}
-    }
-    response
-}
-
-fn authorized(
-    state: &mut State,
-    request: &MockRequest,
-    prepared: &mut Prepared,
-    operation: Operation<'_>,
-    now: OffsetDateTime,
-    outcome: &mut Outcome,
-) -> MockResponse {
-    let op = match operation {
-        Operation::OpenApi => {
-            return MockResponse::json(
-                200,
-                Bytes::from_static(crate::model::openapi::DOCUMENT.as_bytes()),
-            );
-        }
-        Operation::Products(op) => op,
-    };
-    let credential = match prepared.credential {
-        Ok(hash) => hash,
-        Err(failure) => return unauthorized(failure),
-    };
+    let now = call.now;
+    // 3. Authenticate.
+    let credential = authenticate::credential(request);
     let delay = state.settings.revocation_delay;
-    let key: Caller = match state.keys.authenticate(&credential, now, delay) {
-        Ok(id) => match state.keys.get(&id) {
-            Some(info) => {
-                outcome.key_prefix = Some(info.prefix.clone());
-                Caller::from(info)
-            }
-            None => return unauthorized(AuthFailure::InvalidOrRevoked),
-        },
-        Err(failure) => return unauthorized(failure),
+    let caller = match authenticate::authenticate(&mut state.keys, credential, now, delay) {
+        Ok(caller) => caller,
+        Err(refused) => return authenticate::unauthorized(refused),
     };
-    let write = request.method != Method::GET;
-    if write && key.scope == KeyScope::ReadOnly {
-        outcome.rate = state.rate(key.id, now, false);
-        return MockResponse::error(
-            403,
-            "scope_insufficient",
-            "this API key is Read-only; writes need a Read & Write key",
-        );
+    call.key = state.keys.get(&caller.id).map(Key::of);
+    // 4. Authorize.
+    let policy = state.settings.rate_limit;
+    if let Err(refused) = authorize::scope(&caller, &request.method) {
+        call.rate = state.rates.peek(policy, caller.id, now);
+        return refused;
     }
-    outcome.rate = state.rate(key.id, now, true);
-    if let Some(wait) = outcome.rate.and_then(|r| r.retry_after) {
-        return MockResponse::error(
-            429,
-            "rate_limit_exceeded",
-            "too many requests for this API key",
-        )
-        .header("retry-after", wait.to_string());
+    // 5. Faults.
+    let fault = state
+        .faults
+        .hit(&mut state.rng, request.method.as_str(), &request.path);
+    if let Some(answer) = fault.as_ref().and_then(faults::answer) {
+        return answer;
     }
-    let idempotency = match std::mem::replace(&mut prepared.idempotency, Ok(None)) {
+    // 6. Rate limit.
+    call.rate = state.rates.count(policy, caller.id, now);
+    if let Some(refused) = rate_limit::refusal(call.rate) {
+        return refused;
+    }
+    // 7. Idempotency, around 8. the operation.
+    let Ok(hash) = credential else {
+        return authenticate::unauthorized(authenticate::AuthError::Missing);
+    };
+    let idempotency = match idempotency::identify(request, &hash, products.object.as_ref()) {
         Ok(idempotency) => idempotency,
-        Err(problem) => return problem,
+        Err(refused) => return refused,
     };
-    if let Some(idempotency) = &idempotency
-        && let Some(stored) = state.idempotency.get(&idempotency.scope)
-    {
-        return idempotency::replay(stored, idempotency);
-    }
-    let response = crate::engine::products::handle(state, request, op, &key, now);
-    if let Some(idempotency) = idempotency.filter(|_| (200..300).contains(&response.status)) {
-        let stored = idempotency::record(&idempotency, &response, now);
-        state.remember(idempotency.scope, stored);
-    }
+    let State {
+        catalogs,
+        rng,
+        changes,
+        idempotency: records,
+        settings,
+        ..
+    } = state;
+    let (mut response, replayed) =
+        idempotency::once(records, changes, idempotency, now, |changes| {
+            let cx = products::Context {
+                query: request.query.as_deref(),
+                rng,
+                changes,
+                default_unit: &settings.default_unit,
+                now,
+            };
+            products::run(products.op, &caller, catalogs, cx)
+        });
+    call.replayed = replayed;
+    faults::apply(fault, &mut response);
     response
 }
 

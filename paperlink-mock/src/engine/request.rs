@@ -1,5 +1,4 @@
-//! A request and a response as any front door sees them, and the framing rules of a body
-//! (its size and content type).
+//! A request and a response as any front door sees them.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -8,6 +7,7 @@ use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
+use crate::error::MockError;
 use crate::model::{FieldError, error_body};
 
 /// A request, as any HTTP front door sees it.
@@ -35,6 +35,43 @@ impl MockRequest {
             method,
             path: path.into(),
             ..Self::default()
+        }
+    }
+
+    /// Whether the body is framed as the API and the control plane take one: at most
+    /// [`MAX_BODY`](crate::model::MAX_BODY) bytes (413 otherwise), sent with exactly one
+    /// `Content-Type: application/json` (415 otherwise).
+    pub(crate) fn json_body(&self) -> Result<(), MockResponse> {
+        if self.oversized || self.body.len() > crate::model::MAX_BODY {
+            return Err(MockResponse::error(
+                413,
+                "payload_too_large",
+                "the request body is larger than 1 MiB",
+            ));
+        }
+        if self
+            .content_type()
+            .is_some_and(|c| c.eq_ignore_ascii_case("application/json"))
+        {
+            return Ok(());
+        }
+        Err(MockResponse::error(
+            415,
+            "unsupported_media_type",
+            "send the body as Content-Type: application/json",
+        ))
+    }
+
+    /// The media type of the one `Content-Type` header, without its parameters (`None` when
+    /// there is none, or more than one).
+    pub(crate) fn content_type(&self) -> Option<&str> {
+        let mut types = self.headers.get_all(CONTENT_TYPE).iter();
+        match (types.next(), types.next()) {
+            (Some(only), None) => only
+                .to_str()
+                .ok()
+                .map(|c| c.split(';').next().unwrap_or_default().trim()),
+            _ => None,
         }
     }
 }
@@ -76,7 +113,7 @@ impl MockResponse {
     }
 
     /// An HTML page (the API Keys page), never cached, never framed, and with no script.
-    #[cfg_attr(not(feature = "server"), allow(dead_code))]
+    #[cfg(feature = "server")]
     pub(crate) fn html(status: u16, body: String) -> Self {
         Self::typed(status, "text/html; charset=utf-8", body.into())
             .header("cache-control", "no-store")
@@ -98,6 +135,17 @@ impl MockResponse {
             400,
             error_body("validation_error", "the request is invalid", &details),
         )
+    }
+
+    /// The answer to a refused control-plane change: its status and code (one mapping, in
+    /// [`MockError`]), with the field details of a validation refusal.
+    pub(crate) fn refusal(error: &MockError) -> Self {
+        let details = error.details();
+        if !details.is_empty() {
+            return Self::invalid(details);
+        }
+        let (status, code) = error.status_and_code();
+        Self::error(status, code, &error.to_string())
     }
 
     pub(crate) fn header(
@@ -140,35 +188,4 @@ impl MockResponse {
                 Some((HeaderName::from_static(name), value))
             })
     }
-}
-
-/// Checks a write's body framing: size and content type.
-pub(crate) fn json_body_problem(request: &MockRequest) -> Option<MockResponse> {
-    if request.oversized || request.body.len() > crate::model::MAX_BODY {
-        return Some(MockResponse::error(
-            413,
-            "payload_too_large",
-            "the request body is larger than 1 MiB",
-        ));
-    }
-    let mut types = request.headers.get_all(CONTENT_TYPE).iter();
-    let content_type = match (types.next(), types.next()) {
-        (Some(only), None) => only.to_str().ok(),
-        _ => None,
-    };
-    let json = content_type.is_some_and(|c| {
-        c.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .eq_ignore_ascii_case("application/json")
-    });
-    if !json {
-        return Some(MockResponse::error(
-            415,
-            "unsupported_media_type",
-            "send the body as Content-Type: application/json",
-        ));
-    }
-    None
 }

@@ -9,11 +9,11 @@ use secrecy::ExposeSecret;
 use crate::PaperlinkMock;
 use crate::engine::clock::CLOCK_END;
 use crate::engine::journal::{JOURNAL_CUT_MARKER, JOURNAL_FIELD_MAX, JOURNAL_MAX_BYTES};
-use crate::engine::keys::{KeyMode, KeyScope};
-use crate::engine::limits::RateLimitPolicy;
+use crate::engine::rate_limit::RateLimitPolicy;
 use crate::engine::{MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
 use crate::model::MAX_BODY;
+use crate::model::{KeyMode, KeyScope};
 
 /// The seeded key of this mode and scope.
 fn seeded_key(keys: &[crate::NewKey], mode: KeyMode, scope: KeyScope) -> Option<&crate::NewKey> {
@@ -127,7 +127,9 @@ async fn the_rust_api_stops_the_clock_at_its_end_and_refuses_periods_out_of_rang
         mock.token(KeyMode::Test, KeyScope::ReadWrite)
             .expose_secret(),
     );
-    let key = mock.create_key("late", KeyMode::Test, KeyScope::ReadOnly);
+    let key = mock
+        .create_key("late", KeyMode::Test, KeyScope::ReadOnly)
+        .expect("created");
     assert!(
         mock.revoke_key(key.info.id).is_ok(),
         "revocation at the end"
@@ -250,11 +252,11 @@ async fn faults_out_of_range_are_refused_over_http_and_harmless_through_rust() {
     still_serves(&core, &token);
 
     let capped = crate::Fault::delay("GET", "/api/v1/products", Duration::MAX);
+    let mock = PaperlinkMock::start().await;
     assert!(
-        capped.problem().is_none(),
+        mock.inject(capped).is_ok(),
         "the Rust API cuts the delay to the maximum"
     );
-    let mock = PaperlinkMock::start().await;
     let refused = mock.inject(crate::Fault::fail_next("GET", "/products", 1, 1000, None));
     assert!(
         matches!(

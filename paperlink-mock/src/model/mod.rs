@@ -7,33 +7,42 @@
 pub const API_PREFIX: &str = "/api/v1";
 
 mod body;
+pub(crate) mod encoding;
+mod key;
+mod member;
 pub(crate) mod millis;
 mod mode;
+mod names;
 pub(crate) mod number;
 pub(crate) mod openapi;
 mod product;
+mod replay;
 mod role;
 mod seed;
-pub(crate) mod stored;
 mod validation;
 
 pub use body::{FieldError, MAX_BODY};
 pub(crate) use body::{data_body, data_body_json, error_body, page_body};
+pub use key::KeyInfo;
+pub(crate) use key::KeyRecord;
+pub use member::Member;
 pub use mode::{KeyMode, KeyScope};
+pub use names::{MAX_KEY_NAME, MAX_MEMBER_NAME, MAX_TEAM_NAME};
+pub(crate) use names::{NameKind, checked_name, same_name_key};
 pub use number::Number;
 pub(crate) use product::json_string;
 pub use product::{
     DEFAULT_PRODUCT_TYPE, DEFAULT_UNIT_OF_MEASURE, MAX_DESCRIPTION, MAX_NAME, MAX_SHORT, MAX_SKU,
     ProductRecord, ProductStatus,
 };
+pub(crate) use replay::{ReplayRecord, ReplayScope};
 pub use role::TeamRole;
 pub use seed::SeedProduct;
-#[cfg(test)]
-pub(crate) use validation::product_input;
 pub(crate) use validation::{
-    NewProduct, Object, ProductInput, create_input, new_product, parse_object, product_fields,
-    sku_key, uuid,
+    NewProduct, Object, ProductInput, new_product, parse_object, product_fields, sku_key, uuid,
 };
+#[cfg(test)]
+pub(crate) use validation::{create_input, product_input};
 
 #[cfg(test)]
 mod tests {

@@ -32,8 +32,7 @@ pub enum ProductStatus {
 
 impl ProductStatus {
     /// The status as written: `active` or `archived`.
-    #[cfg_attr(not(feature = "durable"), allow(dead_code))]
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ProductStatus::Active => "active",
             ProductStatus::Archived => "archived",

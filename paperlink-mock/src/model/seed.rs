@@ -5,10 +5,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::body::FieldError;
 use super::millis;
 use super::mode::KeyMode;
 use super::number::Number;
 use super::product::ProductStatus;
+use super::validation::{NewProduct, create_input};
 
 /// A product to put in the mock before (or while) it runs. Goes through the same validation as
 /// `POST /products`; `id`, `status` and `createdAt` may also be given.
@@ -62,6 +64,14 @@ pub struct SeedProduct {
 }
 
 impl SeedProduct {
+    /// The product this seed makes, checked by the rules of `POST /products` (the seed is
+    /// read as the body of a create).
+    pub(crate) fn checked(&self) -> Result<NewProduct, Vec<FieldError>> {
+        let body = serde_json::to_vec(self)
+            .map_err(|e| vec![FieldError::new("body", format!("cannot be written: {e}"))])?;
+        create_input(&body)
+    }
+
     /// A product with its required fields.
     pub fn new(name: impl Into<String>, unit_price: Decimal, currency: impl Into<String>) -> Self {
         Self {

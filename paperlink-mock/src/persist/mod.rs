@@ -35,9 +35,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::engine::change::Change;
-use crate::engine::durability::{Durability, Ticket};
-use crate::engine::state::State;
+use crate::engine::durability::{Change, Durability, Snapshot, Ticket};
 use crate::error::MockError;
 use sqlite::problem;
 
@@ -156,33 +154,25 @@ impl Opened {
         self.holds_state
     }
 
-    /// Reads the state into `state`, which keeps its settings and clock start.
-    pub(crate) fn load_into(self, state: &mut State) -> Result<Store, MockError> {
-        let loaded = sqlite::load(&self.conn, &self.path)?;
-        // With a fixed seed the generator would start over and draw the ids and tokens it
-        // drew before the restart; each start of the file gets its own sequence, still
-        // reproducible from the seed and the file.
-        let salt = loaded.starts.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        state.rng = fastrand::Rng::with_seed(state.rng.u64(..) ^ salt);
-        restore(state, loaded);
-        self.start(state)
+    /// What the file keeps.
+    pub(crate) fn read(&self) -> Result<Snapshot, MockError> {
+        sqlite::load(&self.conn, &self.path)
     }
 
-    /// Writes `state` as the file's first content (or an imported one).
-    pub(crate) fn initialize(mut self, state: &State) -> Result<Store, MockError> {
+    /// Writes a state as the file's first content.
+    pub(crate) fn write_first(&mut self, snapshot: &Snapshot) -> Result<(), MockError> {
         let written = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .and_then(|tx| {
-                sqlite::write_all(&tx, state)?;
+                sqlite::write_all(&tx, snapshot)?;
                 tx.commit()
             });
-        written.map_err(|e| problem(&self.path, "could not be written", Some(Box::new(e))))?;
-        self.start(state)
+        written.map_err(|e| problem(&self.path, "could not be written", Some(Box::new(e))))
     }
 
-    /// Imports a data file of the JSON-lines format into this new database.
-    pub(crate) fn import_jsonl(self, from: &Path, state: &mut State) -> Result<Store, MockError> {
+    /// Reads a data file of the JSON-lines format, to import into this new database.
+    pub(crate) fn import_jsonl(&self, from: &Path) -> Result<Snapshot, MockError> {
         if self.holds_state {
             return Err(problem(
                 &self.path,
@@ -194,16 +184,13 @@ impl Opened {
                 None,
             ));
         }
-        jsonl::import(from, state)?;
-        self.initialize(state)
+        jsonl::import(from)
     }
 
-    fn start(mut self, state: &State) -> Result<Store, MockError> {
-        sqlite::note_start(
-            &mut self.conn,
-            sqlite::millis_of(state.clock.now()),
-            &self.path,
-        )?;
+    /// Starts serving: counts this start, forgets idempotency records that expired before
+    /// `now` (the mock clock's), and starts the writer thread.
+    pub(crate) fn serve(mut self, now: time::OffsetDateTime) -> Result<Store, MockError> {
+        sqlite::note_start(&mut self.conn, sqlite::millis_of(now), &self.path)?;
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -255,24 +242,6 @@ fn sync_directory(path: &Path) -> Result<(), MockError> {
     }
 }
 
-/// Puts what the database holds in place of the durable part of `state`; rate windows, the
-/// journal and faults stay, and so do keys' `lastUsedAt` times the file does not keep.
-fn restore(state: &mut State, loaded: sqlite::Loaded) {
-    let pending = state.pending.take();
-    let mut keys = loaded.keys;
-    keys.keep_last_used(&state.keys);
-    state.keys = keys;
-    state.catalogs = loaded.catalogs;
-    state.members = loaded.members;
-    state.seeded = Some(loaded.seeded);
-    state.clear_idempotency();
-    for (scope, response) in loaded.idempotency {
-        state.remember(scope, response);
-    }
-    state.clock.set_advanced(loaded.advanced);
-    state.pending = pending.map(|_| Vec::new());
-}
-
 impl Durability for Store {
     /// Hands a request's changes to the writer (the caller holds the state's lock, so
     /// changes reach the writer in the order they were made). An empty list waits for
@@ -290,12 +259,12 @@ impl Durability for Store {
     }
 
     /// After a refused transaction: fails every change still queued (each was made on top of
-    /// the refused ones), then reads the state back from the database. The caller holds the
-    /// state's lock, so nothing is queued meanwhile. If the file cannot be read, writes stay
-    /// refused and the next request tries again.
-    fn recover(&self, state: &mut State) {
+    /// the refused ones), then reads what the file holds, for the state to restore itself
+    /// from. The caller holds the state's lock, so nothing is queued meanwhile. If the file
+    /// cannot be read, writes stay refused and the next request tries again.
+    fn reload(&self) -> Option<Result<Snapshot, MockError>> {
         if !self.shared.poisoned.load(Ordering::Acquire) {
-            return;
+            return None;
         }
         for batch in std::mem::take(&mut lock(&self.shared.queue).batches) {
             let _ = batch.done.send(false);
@@ -306,21 +275,15 @@ impl Durability for Store {
         )
         .map_err(|e| problem(&self.path, "could not be opened", Some(Box::new(e))))
         .and_then(|conn| sqlite::load(&conn, &self.path));
-        match loaded {
-            Ok(loaded) => {
-                restore(state, loaded);
-                let _queue = lock(&self.shared.queue);
-                self.shared.poisoned.store(false, Ordering::Release);
-                tracing::warn!(
-                    path = %self.path.display(),
-                    "the state was read back from the data file; refused writes are undone"
-                );
-            }
-            Err(error) => tracing::error!(
-                %error,
-                "could not read the data file back; writes stay refused"
-            ),
+        if loaded.is_ok() {
+            let _queue = lock(&self.shared.queue);
+            self.shared.poisoned.store(false, Ordering::Release);
+            tracing::warn!(
+                path = %self.path.display(),
+                "the state was read back from the data file; refused writes are undone"
+            );
         }
+        Some(loaded)
     }
 
     #[cfg(test)]

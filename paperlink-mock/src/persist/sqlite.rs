@@ -5,12 +5,14 @@
 //! | `keys`, `seed_keys` | each key's id, team, name and `record` (JSON: metadata and the token's SHA-256; never the token) |
 //! | `products`, `seed_products` | each product's team, mode, id, SKU, status and `record` (JSON, as the API serves it) |
 //! | `idempotency` | each recorded write answer: the scope's SHA-256, when it expires, and `record` (JSON) |
+//! | `members` | each team member (team, name, and `record`: JSON with the role); a team's first Owner is not kept |
 //! | `meta` | `clock_advanced_ms` (how far the clock was moved by hand) and `starts` |
 //!
 //! The `seed_` tables are what `POST /__admin/reset` returns to. `PRAGMA application_id` marks
 //! the file as ours and `PRAGMA user_version` is the schema's version: a file of another
 //! kind, or of a newer version, is refused before anything is written to it.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
@@ -20,13 +22,9 @@ use rusqlite::{
 };
 use uuid::Uuid;
 
-use crate::engine::change::Change;
-use crate::engine::idempotency::{IdempotencyScope, IdempotentResponse};
-use crate::engine::keys::{KeyMode, KeyRecord, Keyring};
-use crate::engine::members::{Directory, Member};
-use crate::engine::state::{Catalogs, PerTeam, State, TeamMode, catalog_of, per_team};
+use crate::engine::durability::{Change, Placed, Snapshot};
 use crate::error::MockError;
-use crate::model::ProductRecord;
+use crate::model::{KeyMode, KeyRecord, Member, ProductRecord, ReplayRecord, ReplayScope};
 
 /// `PRAGMA application_id`: "PLMK".
 pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;
@@ -241,19 +239,8 @@ fn migrate(conn: &mut Connection, path: &Path, from: i32) -> Result<(), MockErro
     Ok(())
 }
 
-/// Everything durable, as read from the database.
-pub(crate) struct Loaded {
-    pub(crate) keys: Keyring,
-    pub(crate) catalogs: Catalogs,
-    pub(crate) seeded: (Keyring, Catalogs),
-    pub(crate) idempotency: Vec<(IdempotencyScope, IdempotentResponse)>,
-    pub(crate) members: Directory,
-    pub(crate) advanced: Duration,
-    pub(crate) starts: u64,
-}
-
-/// Reads the whole state.
-pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> {
+/// Reads everything the file keeps.
+pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Snapshot, MockError> {
     let damaged = |table: &str, e: Box<dyn std::error::Error + Send + Sync>| {
         problem(
             path,
@@ -269,13 +256,11 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
             .map_err(|e| damaged("meta", Box::new(e)))?;
         u64::try_from(value).map_err(|e| damaged("meta", Box::new(e)))
     };
-    let keys = |table: &str| -> Result<Keyring, MockError> {
+    let keys = |table: &str| -> Result<Vec<KeyRecord>, MockError> {
         json_column::<KeyRecord>(conn, &format!("SELECT record FROM {table}"))
-            .map(|records| records.into_iter().collect())
             .map_err(|e| damaged(table, e))
     };
-    let products = |table: &str| -> Result<Catalogs, MockError> {
-        let mut catalogs = Catalogs::default();
+    let products = |table: &str| -> Result<Vec<Placed>, MockError> {
         let mut statement = conn
             .prepare(&format!(
                 "SELECT team, mode, record FROM {table} ORDER BY rowid"
@@ -290,17 +275,22 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
                 ))
             })
             .map_err(|e| damaged(table, Box::new(e)))?;
+        let mut placed = Vec::new();
         for row in rows {
             let (team, mode, record) = row.map_err(|e| damaged(table, Box::new(e)))?;
-            let mode = KeyMode::from_name(&mode)
+            let mode = KeyMode::parse(&mode)
                 .ok_or_else(|| damaged(table, format!("unknown mode {mode:?}").into()))?;
             let product: ProductRecord =
                 serde_json::from_str(&record).map_err(|e| damaged(table, Box::new(e)))?;
-            catalog_of(&mut catalogs, &team, mode).insert(product);
+            placed.push(Placed {
+                team,
+                mode,
+                product,
+            });
         }
-        Ok(catalogs)
+        Ok(placed)
     };
-    let mut idempotency = Vec::new();
+    let mut replays = Vec::new();
     {
         let mut statement = conn
             .prepare("SELECT scope, record FROM idempotency ORDER BY rowid")
@@ -312,23 +302,23 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Loaded, MockError> 
             .map_err(|e| damaged("idempotency", Box::new(e)))?;
         for row in rows {
             let (scope, record) = row.map_err(|e| damaged("idempotency", Box::new(e)))?;
-            let scope = crate::model::stored::digest::from_hex(&scope)
+            let scope = crate::model::encoding::digest::from_hex(&scope)
                 .ok_or_else(|| damaged("idempotency", "a scope is not 64 hex digits".into()))?;
-            let response: IdempotentResponse =
+            let record: ReplayRecord =
                 serde_json::from_str(&record).map_err(|e| damaged("idempotency", Box::new(e)))?;
-            idempotency.push((scope, response));
+            replays.push((scope, record));
         }
     }
     let members = json_column::<Member>(conn, "SELECT record FROM members ORDER BY rowid")
-        .map(|members| members.into_iter().collect())
         .map_err(|e| damaged("members", e))?;
-    Ok(Loaded {
+    Ok(Snapshot {
         keys: keys("keys")?,
+        products: products("products")?,
         members,
-        catalogs: products("products")?,
-        seeded: (keys("seed_keys")?, products("seed_products")?),
-        idempotency,
-        advanced: Duration::from_millis(meta("clock_advanced_ms")?),
+        replays,
+        seed_keys: keys("seed_keys")?,
+        seed_products: products("seed_products")?,
+        clock_advanced_ms: meta("clock_advanced_ms")?,
         starts: meta("starts")?,
     })
 }
@@ -434,14 +424,14 @@ fn put_product(
     Ok(tx.last_insert_rowid())
 }
 
-fn put_idempotency(
+fn put_replay(
     tx: &Transaction<'_>,
-    scope: &IdempotencyScope,
-    response: &IdempotentResponse,
+    scope: &ReplayScope,
+    response: &ReplayRecord,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached("INSERT INTO idempotency (scope, expires_ms, record) VALUES (?1, ?2, ?3)")?
         .execute(params![
-            crate::model::stored::digest::to_hex(scope),
+            crate::model::encoding::digest::to_hex(scope),
             millis_of(response.expires),
             to_json(response)?
         ])?;
@@ -460,10 +450,17 @@ fn set_advanced(tx: &Transaction<'_>, advanced_ms: u64) -> rusqlite::Result<()> 
     Ok(())
 }
 
-/// Where each product's row is, by (team, mode) and id: kept by the writer, so that a change
+/// Where each product's row is, by team, mode and id: kept by the writer, so that a change
 /// to a product rewrites its row without an index.
 #[derive(Debug, Default)]
-pub(crate) struct Rowids(PerTeam<hashbrown::HashMap<Uuid, i64>>);
+pub(crate) struct Rowids(HashMap<String, [HashMap<Uuid, i64>; 2]>);
+
+fn mode_index(mode: KeyMode) -> usize {
+    match mode {
+        KeyMode::Live => 0,
+        KeyMode::Test => 1,
+    }
+}
 
 impl Rowids {
     /// Reads every product's rowid.
@@ -480,15 +477,23 @@ impl Rowids {
         })?;
         for row in rows {
             let (rowid, team, mode, id) = row?;
-            if let (Some(mode), Ok(id)) = (KeyMode::from_name(&mode), Uuid::parse_str(&id)) {
-                per_team(&mut rowids.0, &team, mode).insert(id, rowid);
+            if let (Some(mode), Ok(id)) = (KeyMode::parse(&mode), Uuid::parse_str(&id)) {
+                rowids.insert(&team, mode, id, rowid);
             }
         }
         Ok(rowids)
     }
 
     fn get(&self, team: &str, mode: KeyMode, id: &Uuid) -> Option<i64> {
-        self.0.get(&TeamMode(team, mode))?.get(id).copied()
+        self.0.get(team)?[mode_index(mode)].get(id).copied()
+    }
+
+    fn insert(&mut self, team: &str, mode: KeyMode, id: Uuid, rowid: i64) {
+        let modes = match self.0.get_mut(team) {
+            Some(modes) => modes,
+            None => self.0.entry(team.to_owned()).or_default(),
+        };
+        modes[mode_index(mode)].insert(id, rowid);
     }
 }
 
@@ -500,15 +505,15 @@ pub(crate) fn apply(
 ) -> rusqlite::Result<()> {
     match change {
         Change::KeyPut(record) => put_key(tx, Set::Live, record),
-        Change::ProductPut {
+        Change::ProductPut(Placed {
             team,
             mode,
             product,
-        } => {
+        }) => {
             let known = rowids.get(team, *mode, &product.id);
             let rowid = put_product(tx, Set::Live, team, *mode, product, known)?;
             if known.is_none() {
-                per_team(&mut rowids.0, team, *mode).insert(product.id, rowid);
+                rowids.insert(team, *mode, product.id, rowid);
             }
             Ok(())
         }
@@ -518,7 +523,7 @@ pub(crate) fn apply(
                 .execute(params![team, name])?;
             Ok(())
         }
-        Change::Idempotency { scope, response } => put_idempotency(tx, scope, response),
+        Change::Replay { scope, record } => put_replay(tx, scope, record),
         Change::Clock { advanced_ms } => set_advanced(tx, *advanced_ms),
         Change::Reset => {
             tx.execute_batch(
@@ -532,32 +537,41 @@ pub(crate) fn apply(
     }
 }
 
-/// Writes the whole state into an empty database: what `reset` returns to, the keys, the
-/// products, the idempotency records and the clock.
-pub(crate) fn write_all(tx: &Transaction<'_>, state: &State) -> rusqlite::Result<()> {
-    let write_catalogs = |set: Set, catalogs: &Catalogs| -> rusqlite::Result<()> {
-        for ((team, mode), catalog) in catalogs {
-            for product in catalog.snapshot() {
-                put_product(tx, set, team, *mode, &product, None)?;
-            }
-        }
-        Ok(())
-    };
-    if let Some((keys, catalogs)) = &state.seeded {
-        for record in keys.records() {
-            put_key(tx, Set::Seed, record)?;
-        }
-        write_catalogs(Set::Seed, catalogs)?;
+/// Writes a whole state into an empty database: what `reset` returns to, the keys, the
+/// products (in the order they were created), the idempotency records, the members and the
+/// clock.
+pub(crate) fn write_all(tx: &Transaction<'_>, snapshot: &Snapshot) -> rusqlite::Result<()> {
+    for record in &snapshot.seed_keys {
+        put_key(tx, Set::Seed, record)?;
     }
-    for record in state.keys.records() {
+    for placed in &snapshot.seed_products {
+        put_product(
+            tx,
+            Set::Seed,
+            &placed.team,
+            placed.mode,
+            &placed.product,
+            None,
+        )?;
+    }
+    for record in &snapshot.keys {
         put_key(tx, Set::Live, record)?;
     }
-    write_catalogs(Set::Live, &state.catalogs)?;
-    for (scope, response) in state.idempotency.iter() {
-        put_idempotency(tx, scope, response)?;
+    for placed in &snapshot.products {
+        put_product(
+            tx,
+            Set::Live,
+            &placed.team,
+            placed.mode,
+            &placed.product,
+            None,
+        )?;
     }
-    for member in state.members.stored() {
+    for (scope, record) in &snapshot.replays {
+        put_replay(tx, scope, record)?;
+    }
+    for member in &snapshot.members {
         put_member(tx, member)?;
     }
-    set_advanced(tx, state.clock.advanced_ms())
+    set_advanced(tx, snapshot.clock_advanced_ms)
 }

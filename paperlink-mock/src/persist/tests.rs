@@ -10,9 +10,9 @@ use http::Method;
 use secrecy::ExposeSecret;
 
 use crate::PaperlinkMock;
-use crate::engine::keys::{KeyMode, KeyScope};
 use crate::engine::{MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
+use crate::model::{KeyMode, KeyScope};
 use crate::{NewKey, PaperlinkMockBuilder};
 
 /// The seeded key of this mode and scope.
@@ -122,7 +122,7 @@ fn gate_commits(core: &MockCore, refuse_first: bool) -> (Receiver<()>, Sender<()
 
 /// The core's data file, to reach its test hooks.
 pub(crate) fn store_of(core: &MockCore) -> &super::Store {
-    core.store()
+    core.data_file()
         .and_then(|store| store.as_any().downcast_ref::<super::Store>())
         .expect("a data file")
 }

@@ -21,25 +21,23 @@ use std::collections::BTreeSet;
 use std::collections::HashMap;
 
 use http::Method;
-use http::header::{CONTENT_TYPE, COOKIE, HOST, ORIGIN};
+use http::header::{CONTENT_TYPE, COOKIE, HOST};
 
-use crate::engine::keys::{DEFAULT_TEAM, KeyMode, KeyScope, KeySpec};
+use crate::engine::admin;
+use crate::engine::keys::DEFAULT_TEAM;
 use crate::engine::state::State;
-use crate::engine::{API_PREFIX, MockCore, MockRequest, MockResponse};
+use crate::engine::{MockCore, MockRequest, MockResponse, Page};
+use crate::error::MockError;
+use crate::model::{API_PREFIX, KeyInfo, KeyMode, KeyScope};
 use crate::ui::pages::Identity;
 use crate::ui::tokens::Tokens;
 
 /// Where the page lives.
-pub const UI_PATH: &str = "/__admin/ui";
+const UI_PATH: &str = "/__admin/ui";
 /// The most journal lines the requests view shows (the newest).
 const MAX_REQUESTS_SHOWN: usize = 500;
 /// The session cookie's name.
 const SESSION_COOKIE: &str = "paperlink_ui";
-
-/// Whether a path belongs to the page (it is served by the page, not by the control plane).
-pub(crate) fn is_ui(path: &str) -> bool {
-    path == UI_PATH || path.starts_with("/__admin/ui/")
-}
 
 /// The page's own state: sessions (with an admin token) and one-time form tokens.
 #[derive(Debug, Default)]
@@ -81,9 +79,13 @@ impl Params {
     }
 }
 
-impl Ui {
+impl Page for Ui {
+    fn refused(&self, status: u16, message: &str) -> MockResponse {
+        page(status, pages::problem("Refused", message))
+    }
+
     /// Answers a request to the page.
-    pub(crate) fn handle(&self, core: &MockCore, request: &MockRequest) -> MockResponse {
+    fn answer(&self, core: &MockCore, request: &MockRequest) -> MockResponse {
         let params = Params::of(request);
         let rest = request.path[UI_PATH.len()..].trim_matches('/');
         let segments: Vec<&str> = if rest.is_empty() {
@@ -91,14 +93,10 @@ impl Ui {
         } else {
             rest.split('/').collect()
         };
-        let post = request.method == Method::POST;
-        if post && !same_origin(request) {
-            return page(
-                403,
-                pages::problem("Refused", "This form was sent from another site."),
-            );
-        }
-        if core.has_admin_token() && segments.as_slice() != ["login"] && !self.signed_in(request) {
+        if core.admin_token().required()
+            && segments.as_slice() != ["login"]
+            && !self.signed_in(request)
+        {
             return redirect("/__admin/ui/login");
         }
         match (&request.method, segments.as_slice()) {
@@ -160,7 +158,9 @@ impl Ui {
             _ => page(404, pages::problem("Not found", "No such page.")),
         }
     }
+}
 
+impl Ui {
     /// Renders a page as the member the request names (`team`, `as`; the team's Owner when it
     /// names none), who must be able to manage keys: a Manager or a Member gets the "no
     /// access" page instead.
@@ -204,7 +204,8 @@ impl Ui {
                 members: &members,
                 notice: notice.as_deref(),
             };
-            if !member.role.manages_keys() {
+            // Who may open the page is who may manage keys.
+            if state.members.key_manager(team, Some(&member.name)).is_err() {
                 return page(403, pages::denied(&identity));
             }
             render(self, state, &identity, now)
@@ -216,27 +217,22 @@ impl Ui {
             return used_form();
         }
         let team = params.team().to_owned();
-        let Some(name) = params.get("name").map(str::trim).filter(|n| !n.is_empty()) else {
-            return page(400, pages::problem("Not created", "A key needs a name."));
-        };
-        let mode = match params.get("mode") {
-            Some("live") => KeyMode::Live,
-            _ => KeyMode::Test,
-        };
-        let scope = match params.get("scope") {
-            Some("READ_ONLY") => KeyScope::ReadOnly,
-            _ => KeyScope::ReadWrite,
-        };
-        let name: String = name.chars().take(255).collect();
-        let spec = KeySpec::new(&team, &name, mode, scope);
-        let by = params.get("as");
-        let (created, kept) = core.change(|state| state.create_key_as(spec, by));
-        let (key, token) = match (created, kept) {
-            (Ok(created), Ok(())) => created,
-            (Err(problem), _) => {
-                return page(403, pages::problem("Not created", &problem.to_string()));
+        // The one parser of modes and scopes: an unknown value is refused, never guessed; a
+        // field left out takes the form's own default (Test, Read & Write).
+        let mode = KeyMode::parse_field("mode", params.get("mode").unwrap_or("test"));
+        let scope = KeyScope::parse_field("scope", params.get("scope").unwrap_or("READ_WRITE"));
+        let (mode, scope) = match (mode, scope) {
+            (Ok(mode), Ok(scope)) => (mode, scope),
+            (Err(refused), _) | (_, Err(refused)) => {
+                return not_created(&MockError::InvalidName(refused));
             }
-            (_, Err(error)) => return page(503, pages::problem("Not created", &error.to_string())),
+        };
+        let name = params.get("name").unwrap_or_default();
+        let by = params.get("as");
+        let created = core.change(|state| admin::create_key(state, &team, name, mode, scope, by));
+        let (key, token) = match created.and_then(|created| created) {
+            Ok(created) => created,
+            Err(error) => return not_created(&error),
         };
         let base_url = format!("{}{API_PREFIX}", origin(request));
         let created_by = key.created_by.clone();
@@ -264,8 +260,8 @@ impl Ui {
             );
         };
         let by = params.get("as");
-        let (revoked, kept) = core.change(|state| state.revoke_key(&id, by));
-        match revoked.and(kept) {
+        let revoked = core.change(|state| admin::revoke_key(state, &id, by));
+        match revoked.and_then(|revoked| revoked) {
             Ok(_) => {
                 let query = url::form_urlencoded::Serializer::new(String::new())
                     .append_pair("team", &team)
@@ -273,7 +269,10 @@ impl Ui {
                     .finish();
                 redirect(&format!("/__admin/ui?{query}"))
             }
-            Err(error) => page(403, pages::problem("Not revoked", &error.to_string())),
+            Err(error) => page(
+                error.status_and_code().0,
+                pages::problem("Not revoked", &error.to_string()),
+            ),
         }
     }
 
@@ -281,7 +280,10 @@ impl Ui {
         if !self.forms.redeem(params.get("csrf")) {
             return used_form();
         }
-        if !params.get("token").is_some_and(|t| core.is_admin_token(t)) {
+        if !params
+            .get("token")
+            .is_some_and(|t| core.admin_token().accepts(t))
+        {
             return page(401, pages::login(&self.forms.issue(), true));
         }
         let session = self.sessions.issue();
@@ -307,7 +309,7 @@ impl Ui {
 }
 
 /// The key of this team with this id.
-fn find_key(state: &State, team: &str, id: &str) -> Option<crate::engine::keys::KeyInfo> {
+fn find_key(state: &State, team: &str, id: &str) -> Option<KeyInfo> {
     let id = uuid::Uuid::parse_str(id).ok()?;
     state.keys.get(&id).filter(|k| k.team == team).cloned()
 }
@@ -315,7 +317,7 @@ fn find_key(state: &State, team: &str, id: &str) -> Option<crate::engine::keys::
 /// Every team the mock knows of (by its keys and members), the current one included.
 fn teams(state: &State, current: &str) -> Vec<String> {
     let mut teams: BTreeSet<String> = state.keys.teams().map(str::to_owned).collect();
-    teams.extend(state.members.teams());
+    teams.extend(state.members.teams().map(str::to_owned));
     teams.insert(DEFAULT_TEAM.to_owned());
     teams.insert(current.to_owned());
     teams.into_iter().collect()
@@ -331,21 +333,20 @@ fn origin(request: &MockRequest) -> String {
     format!("http://{host}")
 }
 
-/// A form from another site is refused: when the browser says where a form comes from
-/// (`Origin`, which every current browser sends with a form), it must be this server.
-fn same_origin(request: &MockRequest) -> bool {
-    match request.headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
-        None => true,
-        Some(from) => from == origin(request),
-    }
-}
-
 fn page(status: u16, html: String) -> MockResponse {
     MockResponse::html(status, html)
 }
 
 fn redirect(to: &str) -> MockResponse {
     MockResponse::html(303, String::new()).header("location", to.to_owned())
+}
+
+/// The page that says why a key was not created, with the refusal's status.
+fn not_created(error: &MockError) -> MockResponse {
+    page(
+        error.status_and_code().0,
+        pages::problem("Not created", &error.to_string()),
+    )
 }
 
 fn used_form() -> MockResponse {

@@ -5,9 +5,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
 use crate::engine::journal::JournalEntry;
-use crate::engine::keys::{KeyInfo, KeyMode, KeyScope};
-use crate::engine::members::Member;
-use crate::model::millis;
+use crate::model::{KeyInfo, KeyMode, Member, millis};
 
 /// Who the page acts as, and where they can switch to.
 pub(crate) struct Identity<'a> {
@@ -147,13 +145,6 @@ fn mode_badge(mode: KeyMode) -> Markup {
     }
 }
 
-pub(crate) fn scope_label(scope: KeyScope) -> &'static str {
-    match scope {
-        KeyScope::ReadWrite => "Read & Write",
-        KeyScope::ReadOnly => "Read-only",
-    }
-}
-
 /// The list of a team's keys.
 pub(crate) fn keys(identity: &Identity<'_>, keys: &[KeyInfo], now: OffsetDateTime) -> String {
     let query = identity.query();
@@ -179,7 +170,7 @@ pub(crate) fn keys(identity: &Identity<'_>, keys: &[KeyInfo], now: OffsetDateTim
                             td.name { (key.name) }
                             td.prefix { code { (key.prefix) "…" } }
                             td.mode { (mode_badge(key.mode)) }
-                            td.scope { (scope_label(key.scope)) }
+                            td.scope { (key.scope.label()) }
                             td.created-by { (key.created_by) }
                             td.last-used { (when(now, key.last_used_at)) }
                             td.status {
@@ -248,7 +239,7 @@ pub(crate) fn created(
     let body = html! {
         h1 { "API key created" }
         p.notice { "Copy the key now. It is shown only once: not on reload, not in the list." }
-        p { "Name: " strong #created-name { (key.name) } " · " (mode_badge(key.mode)) " · " (scope_label(key.scope)) }
+        p { "Name: " strong #created-name { (key.name) } " · " (mode_badge(key.mode)) " · " (key.scope.label()) }
         code.token #token { (token) }
         h2 { "Try it" }
         pre #curl { (curl) }

@@ -51,7 +51,7 @@ impl<'de> Deserialize<'de> for TextOrBytes {
     }
 }
 
-/// A recorded response body (`#[serde(with = "crate::model::stored::body")]`): written as text (the
+/// A recorded response body (`#[serde(with = "crate::model::encoding::body")]`): written as text (the
 /// mock's bodies are JSON), as byte values if it is not UTF-8.
 pub(crate) mod body {
     use bytes::Bytes;
@@ -76,7 +76,7 @@ pub(crate) mod body {
     }
 }
 
-/// A SHA-256 digest (`#[serde(with = "crate::model::stored::digest")]`).
+/// A SHA-256 digest (`#[serde(with = "crate::model::encoding::digest")]`).
 pub(crate) mod digest {
     use serde::de::{Error, Unexpected};
     use serde::{Deserialize, Deserializer, Serializer};
@@ -151,7 +151,7 @@ pub(crate) mod digest {
     }
 
     #[cfg(feature = "durable")]
-    /// `(digest, value)` pairs, read (`#[serde(deserialize_with = "crate::model::stored::digest::pairs::deserialize")]`).
+    /// `(digest, value)` pairs, read (`#[serde(deserialize_with = "crate::model::encoding::digest::pairs::deserialize")]`).
     pub(crate) mod pairs {
         use serde::{Deserialize, Deserializer};
 
