@@ -39,7 +39,7 @@ pub const CORE_PRIORITY: u8 = u8::MAX;
 /// ```
 pub struct PaperlinkMock {
     server: MockServer,
-    shared: Arc<Shared>,
+    shared: Arc<LazyCore>,
 }
 
 /// The core and the seeded keys of one mock.
@@ -47,13 +47,13 @@ pub struct PaperlinkMock {
 /// [`PaperlinkMock::start`] draws the random seed and builds the rest on first use: the first
 /// request, or the first call of a method such as [`PaperlinkMock::token`]. The mock clock is
 /// frozen at that moment.
-struct Shared {
+struct LazyCore {
     built: OnceLock<Box<(MockCore, Vec<NewKey>)>>,
     /// The seed a deferred build starts from (not read once `built` is full).
     seed: u64,
 }
 
-impl Shared {
+impl LazyCore {
     fn built(core: MockCore, seeded: Vec<NewKey>) -> Self {
         Self {
             built: OnceLock::from(Box::new((core, seeded))),
@@ -100,7 +100,7 @@ fn advance(core: &MockCore, by: Duration) {
 }
 
 /// Mounts the core at the lowest priority, so a test's own `Mock`s win.
-async fn mount_core(server: &MockServer, shared: &Arc<Shared>) {
+async fn mount_core(server: &MockServer, shared: &Arc<LazyCore>) {
     Mock::given(any())
         .respond_with(CoreResponder(Arc::clone(shared)))
         .with_priority(CORE_PRIORITY)
@@ -109,7 +109,7 @@ async fn mount_core(server: &MockServer, shared: &Arc<Shared>) {
 }
 
 /// Answers every request from the core.
-struct CoreResponder(Arc<Shared>);
+struct CoreResponder(Arc<LazyCore>);
 
 impl Respond for CoreResponder {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
@@ -146,7 +146,7 @@ impl PaperlinkMock {
     /// [`token`](Self::token)), and the clock is frozen at that moment. A test that never
     /// reaches the mock pays only for the server.
     pub async fn start() -> Self {
-        Self::mount(Shared::deferred()).await
+        Self::mount(LazyCore::deferred()).await
     }
 
     /// Configures a mock.
@@ -154,7 +154,7 @@ impl PaperlinkMock {
         PaperlinkMockBuilder::new()
     }
 
-    async fn mount(shared: Shared) -> Self {
+    async fn mount(shared: LazyCore) -> Self {
         let shared = Arc::new(shared);
         let server = MockServer::start().await;
         mount_core(&server, &shared).await;
@@ -433,6 +433,6 @@ impl PaperlinkMockBuilder {
     /// Starts the configured mock in-process.
     pub async fn start(self) -> Result<PaperlinkMock, MockError> {
         let (core, seeded) = self.build_core()?;
-        Ok(PaperlinkMock::mount(Shared::built(core, seeded)).await)
+        Ok(PaperlinkMock::mount(LazyCore::built(core, seeded)).await)
     }
 }

@@ -174,8 +174,6 @@
 
 pub mod bounds;
 mod builder;
-#[cfg(test)]
-mod contract_tests;
 pub mod engine;
 mod error;
 mod in_process;
@@ -184,6 +182,8 @@ mod model;
 mod persist;
 #[cfg(feature = "server")]
 pub mod standalone;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "server")]
 mod ui;
 pub mod wire;

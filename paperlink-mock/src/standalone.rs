@@ -473,7 +473,3 @@ fn into_http(mut response: MockResponse) -> Response<Body> {
     out.headers_mut().extend(headers);
     out
 }
-
-#[cfg(test)]
-#[path = "standalone_tests.rs"]
-mod tests;

@@ -1,5 +1,5 @@
 //! Every rule of the mock, over real HTTP, against both front doors (wiremock in-process and
-//! the standalone axum server). Raw HTTP on purpose: these pin the wire format, not the SDK.
+//! the standalone hyper server). Raw HTTP on purpose: these pin the wire format, not the SDK.
 
 use std::time::Duration;
 

@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use crate::engine::catalog::{CatalogError, catalog_of};
-use crate::engine::durability::{Change, Placed};
+use crate::engine::changes::{Change, Placed};
 use crate::engine::ids::{draw_unused, random_uuid};
 use crate::engine::keys::{KeySpec, generate_token, hash_token};
 use crate::engine::state::{Seeded, State};

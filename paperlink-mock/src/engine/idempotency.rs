@@ -11,8 +11,8 @@ use http::{HeaderName, Method};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::engine::changes::{Change, Changes};
 use crate::engine::clock::later;
-use crate::engine::durability::{Change, Changes};
 use crate::engine::request::{MockRequest, MockResponse};
 use crate::engine::sharded::ShardedMap;
 use crate::model::{FieldError, Object, ReplayRecord, ReplayScope};

@@ -27,6 +27,7 @@ pub(crate) mod admin;
 pub(crate) mod authenticate;
 pub(crate) mod authorize;
 pub(crate) mod catalog;
+pub(crate) mod changes;
 pub(crate) mod clock;
 pub(crate) mod control;
 pub(crate) mod durability;
@@ -96,7 +97,7 @@ impl MockCore {
     /// This core, keeping its durable state in `data_file`.
     #[cfg(feature = "durable")]
     pub(crate) fn with_data_file(mut self, data_file: Box<dyn Durability>) -> Self {
-        self.lock().changes = crate::engine::durability::Changes::noted();
+        self.lock().changes = crate::engine::changes::Changes::noted();
         self.data_file = Some(data_file);
         self
     }
@@ -362,6 +363,3 @@ fn api(
     faults::apply(fault, &mut response);
     response
 }
-
-#[cfg(test)]
-mod tests;

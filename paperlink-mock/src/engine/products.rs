@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::engine::authenticate::Caller;
 use crate::engine::catalog::{Catalog, CatalogError, Catalogs, Filter, ProductEntry, catalog_of};
-use crate::engine::durability::{Change, Changes, Placed};
+use crate::engine::changes::{Change, Changes, Placed};
 use crate::engine::request::MockResponse;
 use crate::engine::routes::ProductsOp;
 use crate::model::{self, API_PREFIX, DEFAULT_PRODUCT_TYPE, FieldError, data_body_json, page_body};

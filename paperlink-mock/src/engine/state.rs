@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::engine::catalog::Catalogs;
+use crate::engine::changes::Changes;
 use crate::engine::clock::Clock;
-use crate::engine::durability::Changes;
 use crate::engine::faults::Faults;
 use crate::engine::idempotency::IdempotencyRecords;
 use crate::engine::journal::Journal;

@@ -11,11 +11,12 @@ use std::path::Path;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::engine::durability::{Placed, Snapshot};
+use crate::engine::changes::Placed;
+use crate::engine::durability::Snapshot;
 use crate::error::MockError;
 use crate::model::{KeyMode, KeyRecord, ProductRecord, ReplayRecord, ReplayScope};
 
-use super::sqlite::problem;
+use super::sqlite::data_file_error;
 
 /// A product with its tenant, as the earlier format wrote it.
 type Written = (String, KeyMode, ProductRecord);
@@ -170,8 +171,9 @@ impl Replayed {
 
 /// Reads the file at `path` into the state it describes.
 pub(crate) fn import(path: &Path) -> Result<Snapshot, MockError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| problem(path, "could not be read for the import", Some(Box::new(e))))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        data_file_error(path, "could not be read for the import", Some(Box::new(e)))
+    })?;
     let mut lines = bytes.split(|b| *b == b'\n').enumerate().peekable();
     let mut applied = 0usize;
     let mut replayed = Replayed {
@@ -201,7 +203,7 @@ pub(crate) fn import(path: &Path) -> Result<Snapshot, MockError> {
                 );
             }
             Err(error) => {
-                return Err(problem(
+                return Err(data_file_error(
                     path,
                     format!(
                         "line {} is damaged, so it cannot be imported; nothing was imported",
@@ -213,7 +215,7 @@ pub(crate) fn import(path: &Path) -> Result<Snapshot, MockError> {
         }
     }
     if applied == 0 {
-        return Err(problem(
+        return Err(data_file_error(
             path,
             "holds no state to import (no whole line); nothing was imported",
             None,

@@ -19,8 +19,10 @@
 //!   never rewritten. A data file of the earlier JSON-lines format is imported once
 //!   ([`PaperlinkMockBuilder::import_jsonl`](crate::PaperlinkMockBuilder::import_jsonl)).
 //!
-//! What is kept: keys (token hashes only), products, idempotency records, clock advances,
-//! what a reset returns to. What is not: rate-limit windows, the request journal, injected
+//! What is kept: keys (token hashes only), products, team members, idempotency records,
+//! clock advances, what a reset returns to. It comes and goes as the engine's
+//! [`Snapshot`](crate::engine::durability::Snapshot) and change records, the only part of the
+//! engine this module sees. What is not: rate-limit windows, the request journal, injected
 //! faults, and `lastUsedAt` updates from reads (keeping those would cost a commit per read).
 
 mod jsonl;
@@ -35,14 +37,15 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::engine::durability::{Change, Durability, Snapshot, Ticket};
+use crate::engine::changes::Change;
+use crate::engine::durability::{Durability, Snapshot, Ticket};
 use crate::error::MockError;
-use sqlite::problem;
+use sqlite::data_file_error;
 
 /// The open data file: its lock, and the writer thread that owns the write connection.
 pub(crate) struct Store {
     path: PathBuf,
-    shared: Arc<Shared>,
+    shared: Arc<Handoff>,
     writer: Option<JoinHandle<()>>,
     /// Holds the file's exclusive lock while the store is open; closed after the writer's
     /// connection.
@@ -58,7 +61,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-struct Shared {
+struct Handoff {
     queue: Mutex<Queue>,
     wake: Condvar,
     /// A transaction failed and the state in memory has not been read back yet. Set and
@@ -106,11 +109,11 @@ impl Opened {
             .create(true)
             .truncate(false)
             .open(path)
-            .map_err(|e| problem(path, "could not be opened", Some(Box::new(e))))?;
+            .map_err(|e| data_file_error(path, "could not be opened", Some(Box::new(e))))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(problem(
+                return Err(data_file_error(
                     path,
                     "is in use by another paperlink-mock; stop that server first (nothing \
                      was changed)",
@@ -118,7 +121,11 @@ impl Opened {
                 ));
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(problem(path, "could not be locked", Some(Box::new(e))));
+                return Err(data_file_error(
+                    path,
+                    "could not be locked",
+                    Some(Box::new(e)),
+                ));
             }
         }
         let kind = sqlite::kind(path, &lock)?;
@@ -128,7 +135,7 @@ impl Opened {
         match kind {
             sqlite::Kind::New | sqlite::Kind::Sqlite => {}
             sqlite::Kind::JsonLines => {
-                return Err(problem(
+                return Err(data_file_error(
                     path,
                     format!(
                         "is a data file in the JSON-lines format of paperlink-mock 0.1; \
@@ -168,13 +175,13 @@ impl Opened {
                 sqlite::write_all(&tx, snapshot)?;
                 tx.commit()
             });
-        written.map_err(|e| problem(&self.path, "could not be written", Some(Box::new(e))))
+        written.map_err(|e| data_file_error(&self.path, "could not be written", Some(Box::new(e))))
     }
 
     /// Reads a data file of the JSON-lines format, to import into this new database.
     pub(crate) fn import_jsonl(&self, from: &Path) -> Result<Snapshot, MockError> {
         if self.holds_state {
-            return Err(problem(
+            return Err(data_file_error(
                 &self.path,
                 format!(
                     "already holds state; import {} into a new --data path (nothing was \
@@ -191,7 +198,7 @@ impl Opened {
     /// `now` (the mock clock's), and starts the writer thread.
     pub(crate) fn serve(mut self, now: time::OffsetDateTime) -> Result<Store, MockError> {
         sqlite::note_start(&mut self.conn, sqlite::millis_of(now), &self.path)?;
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Handoff {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             poisoned: AtomicBool::new(false),
@@ -205,7 +212,7 @@ impl Opened {
                 .name("paperlink-mock-store".to_owned())
                 .spawn(move || write_loop(&shared, conn, &path))
                 .map_err(|e| {
-                    problem(
+                    data_file_error(
                         &self.path,
                         "could not start its writer thread",
                         Some(Box::new(e)),
@@ -233,7 +240,7 @@ fn sync_directory(path: &Path) -> Result<(), MockError> {
         };
         File::open(parent)
             .and_then(|dir| dir.sync_all())
-            .map_err(|e| problem(path, "could not sync its directory", Some(Box::new(e))))
+            .map_err(|e| data_file_error(path, "could not sync its directory", Some(Box::new(e))))
     }
     #[cfg(not(unix))]
     {
@@ -273,7 +280,7 @@ impl Durability for Store {
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
-        .map_err(|e| problem(&self.path, "could not be opened", Some(Box::new(e))))
+        .map_err(|e| data_file_error(&self.path, "could not be opened", Some(Box::new(e))))
         .and_then(|conn| sqlite::load(&conn, &self.path));
         if loaded.is_ok() {
             let _queue = lock(&self.shared.queue);
@@ -312,7 +319,7 @@ impl Drop for Store {
 
 /// The writer thread: commits every batch waiting, in one transaction, until the store
 /// closes (then it finishes what is queued).
-fn write_loop(shared: &Shared, mut conn: Connection, path: &Path) {
+fn write_loop(shared: &Handoff, mut conn: Connection, path: &Path) {
     let mut rowids = read_rowids(&conn, path);
     loop {
         let (batches, poisoned) = {
@@ -365,7 +372,7 @@ fn read_rowids(conn: &Connection, path: &Path) -> Option<sqlite::Rowids> {
 }
 
 fn commit(
-    shared: &Shared,
+    shared: &Handoff,
     conn: &mut Connection,
     batches: &[Batch],
     rowids: &mut Option<sqlite::Rowids>,
@@ -392,8 +399,3 @@ fn commit(
     tx.commit()?;
     Ok(())
 }
-
-#[cfg(test)]
-mod files;
-#[cfg(test)]
-pub(crate) mod tests;

@@ -22,7 +22,8 @@ use rusqlite::{
 };
 use uuid::Uuid;
 
-use crate::engine::durability::{Change, Placed, Snapshot};
+use crate::engine::changes::{Change, Placed};
+use crate::engine::durability::Snapshot;
 use crate::error::MockError;
 use crate::model::{KeyMode, KeyRecord, Member, ProductRecord, ReplayRecord, ReplayScope};
 
@@ -73,7 +74,7 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// A data-file error naming the file.
-pub(crate) fn problem(
+pub(crate) fn data_file_error(
     path: &Path,
     message: impl Into<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -85,8 +86,8 @@ pub(crate) fn problem(
     }
 }
 
-fn sqlite_problem(path: &Path, message: &str, error: rusqlite::Error) -> MockError {
-    problem(path, message, Some(Box::new(error)))
+fn sqlite_error(path: &Path, message: &str, error: rusqlite::Error) -> MockError {
+    data_file_error(path, message, Some(Box::new(error)))
 }
 
 /// What kind of file is at `path`, read before SQLite touches it.
@@ -107,7 +108,7 @@ pub(crate) fn kind(path: &Path, mut file: &std::fs::File) -> Result<Kind, MockEr
     (&mut file)
         .take(16)
         .read_to_end(&mut head)
-        .map_err(|e| problem(path, "could not be read", Some(Box::new(e))))?;
+        .map_err(|e| data_file_error(path, "could not be read", Some(Box::new(e))))?;
     if head.is_empty() {
         Ok(Kind::New)
     } else if head.as_slice() == SQLITE_HEADER {
@@ -115,7 +116,7 @@ pub(crate) fn kind(path: &Path, mut file: &std::fs::File) -> Result<Kind, MockEr
     } else if head.starts_with(b"{\"") {
         Ok(Kind::JsonLines)
     } else {
-        Err(problem(
+        Err(data_file_error(
             path,
             "is not a paperlink-mock data file (not an SQLite database); nothing was changed",
             None,
@@ -133,11 +134,11 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
-    .map_err(|e| sqlite_problem(path, "could not be opened", e))?;
+    .map_err(|e| sqlite_error(path, "could not be opened", e))?;
     let read_i32 = |pragma: &str| -> Result<i32, MockError> {
         conn.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
             .map_err(|e| {
-                sqlite_problem(
+                sqlite_error(
                     path,
                     "is not a readable SQLite database; nothing was changed",
                     e,
@@ -148,10 +149,10 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
     let version = read_i32("user_version")?;
     let tables: i64 = conn
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-        .map_err(|e| sqlite_problem(path, "is not a readable SQLite database", e))?;
+        .map_err(|e| sqlite_error(path, "is not a readable SQLite database", e))?;
     let fresh = application_id == 0 && version == 0 && tables == 0;
     if !fresh && application_id != APPLICATION_ID {
-        return Err(problem(
+        return Err(data_file_error(
             path,
             "is an SQLite database of another program, not a paperlink-mock data file; \
              nothing was changed",
@@ -159,7 +160,7 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
         ));
     }
     if version > SCHEMA_VERSION {
-        return Err(problem(
+        return Err(data_file_error(
             path,
             format!(
                 "was written by a newer paperlink-mock (schema version {version}; this \
@@ -175,24 +176,24 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
     // a writer that waits rather than fails while a reader's tool checkpoints.
     let mode: String = conn
         .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-        .map_err(|e| sqlite_problem(path, "could not be switched to WAL mode", e))?;
+        .map_err(|e| sqlite_error(path, "could not be switched to WAL mode", e))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(problem(
+        return Err(data_file_error(
             path,
             format!("could not be switched to WAL mode (it is in {mode} mode)"),
             None,
         ));
     }
     conn.execute_batch("PRAGMA synchronous=FULL;")
-        .map_err(|e| sqlite_problem(path, "could not be configured", e))?;
+        .map_err(|e| sqlite_error(path, "could not be configured", e))?;
     conn.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| sqlite_problem(path, "could not be configured", e))?;
+        .map_err(|e| sqlite_error(path, "could not be configured", e))?;
     migrate(&mut conn, path, version)?;
     let holds_state = !fresh
         && conn
             .query_row("SELECT 1 FROM seed_keys LIMIT 1", [], |_| Ok(()))
             .optional()
-            .map_err(|e| sqlite_problem(path, "could not be read", e))?
+            .map_err(|e| sqlite_error(path, "could not be read", e))?
             .is_some();
     Ok((conn, holds_state))
 }
@@ -200,19 +201,19 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
 fn check_integrity(conn: &Connection, path: &Path) -> Result<(), MockError> {
     let mut statement = conn
         .prepare("PRAGMA integrity_check")
-        .map_err(|e| sqlite_problem(path, "could not be checked", e))?;
+        .map_err(|e| sqlite_error(path, "could not be checked", e))?;
     let findings: Vec<String> = statement
         .query_map([], |row| row.get(0))
         .and_then(|rows| rows.collect())
-        .map_err(|e| sqlite_problem(path, "is damaged: its integrity check failed", e))?;
+        .map_err(|e| sqlite_error(path, "is damaged: its integrity check failed", e))?;
     if findings.len() == 1 && findings[0] == "ok" {
         return Ok(());
     }
     let shown: Vec<&str> = findings.iter().take(3).map(String::as_str).collect();
-    Err(problem(
+    Err(data_file_error(
         path,
         format!(
-            "is damaged: its integrity check found {} problem(s) ({}); nothing was changed. \
+            "is damaged: its integrity check found {} data_file_error(s) ({}); nothing was changed. \
              Restore it from a copy, or start with a new --data path",
             findings.len(),
             shown.join("; ")
@@ -226,7 +227,7 @@ fn migrate(conn: &mut Connection, path: &Path, from: i32) -> Result<(), MockErro
         let to = index + 1;
         let tx = conn
             .transaction()
-            .map_err(|e| sqlite_problem(path, "could not be migrated", e))?;
+            .map_err(|e| sqlite_error(path, "could not be migrated", e))?;
         tx.execute_batch(script)
             .and_then(|()| {
                 tx.execute_batch(&format!(
@@ -234,7 +235,7 @@ fn migrate(conn: &mut Connection, path: &Path, from: i32) -> Result<(), MockErro
                 ))
             })
             .and_then(|()| tx.commit())
-            .map_err(|e| sqlite_problem(path, &format!("could not be migrated to {to}"), e))?;
+            .map_err(|e| sqlite_error(path, &format!("could not be migrated to {to}"), e))?;
     }
     Ok(())
 }
@@ -242,7 +243,7 @@ fn migrate(conn: &mut Connection, path: &Path, from: i32) -> Result<(), MockErro
 /// Reads everything the file keeps.
 pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Snapshot, MockError> {
     let damaged = |table: &str, e: Box<dyn std::error::Error + Send + Sync>| {
-        problem(
+        data_file_error(
             path,
             format!("holds a row of `{table}` that cannot be read; nothing was changed"),
             Some(e),
@@ -349,7 +350,7 @@ pub(crate) fn note_start(conn: &mut Connection, now_ms: i64, path: &Path) -> Res
             tx.execute("DELETE FROM idempotency WHERE expires_ms <= ?1", [now_ms])?;
             tx.commit()
         })
-        .map_err(|e| sqlite_problem(path, "could not be written", e))
+        .map_err(|e| sqlite_error(path, "could not be written", e))
 }
 
 fn to_json(value: &impl serde::Serialize) -> rusqlite::Result<String> {

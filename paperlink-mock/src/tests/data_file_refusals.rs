@@ -9,7 +9,7 @@ use crate::engine::MockCore;
 
 use http::Method;
 
-use super::tests::{
+use super::data_file::{
     Fresh, create, data_file, file_bytes, fresh, json, refused, request, skus, test_token,
 };
 
@@ -335,6 +335,6 @@ fn members_survive_a_restart_and_schema_one_files_gain_them() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .expect("version");
-    assert_eq!(version, super::sqlite::SCHEMA_VERSION);
+    assert_eq!(version, crate::persist::sqlite::SCHEMA_VERSION);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -121,9 +121,9 @@ fn gate_commits(core: &MockCore, refuse_first: bool) -> (Receiver<()>, Sender<()
 }
 
 /// The core's data file, to reach its test hooks.
-pub(crate) fn store_of(core: &MockCore) -> &super::Store {
+pub(crate) fn store_of(core: &MockCore) -> &crate::persist::Store {
     core.data_file()
-        .and_then(|store| store.as_any().downcast_ref::<super::Store>())
+        .and_then(|store| store.as_any().downcast_ref::<crate::persist::Store>())
         .expect("a data file")
 }
 

@@ -9,8 +9,8 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{Limits, Server};
 use crate::PaperlinkMock;
+use crate::standalone::{Limits, Server};
 
 /// A bound on every wait, so that a failing test fails instead of hanging.
 const BOUND: Duration = Duration::from_secs(20);

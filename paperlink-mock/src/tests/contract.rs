@@ -285,10 +285,10 @@ fn every_status_and_header_the_core_emits_is_declared_for_its_operation() {
     #[cfg(feature = "durable")]
     {
         // A data file that refuses every commit: every write that would succeed is a 503.
-        let (dir, path) = crate::persist::tests::data_file("contract-refused");
+        let (dir, path) = super::data_file::data_file("contract-refused");
         let builder = PaperlinkMock::builder().seed(13).data_file(&path);
         let mut driver = Driver::new(&builder);
-        crate::persist::tests::store_of(&driver.core)
+        super::data_file::store_of(&driver.core)
             .before_commit(Box::new(|| Err("the disk is full (injected)".to_owned())));
         for (template, method) in operations() {
             driver.drive(template, &method, &mut observed);
