@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use paperlink_mock::engine::MockRequest;
 use paperlink_mock::standalone::Running;
-use paperlink_mock::{Fault, FaultKind, KeyMode, KeyScope};
+use paperlink_mock::{Fault, FaultKind, KeyMode, KeyScope, PaperlinkMock};
 use paperlink_sdk::{
-    ApiKey, Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig, StatusFilter,
-    WriteOptions,
+    ApiKey, Client, ClientBuilder, CreateProduct, Decimal, Error, ListProducts, RetryConfig,
+    StatusFilter, WriteOptions,
 };
+use secrecy::SecretString;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -35,16 +36,62 @@ pub fn admin(mock: &Running, method: reqwest::Method, path: &str, body: &str) ->
     mock.core().handle(&request).status
 }
 
+/// A running mock, whichever front door: where its API is, and its seeded keys' tokens.
+pub trait RunningMock {
+    /// `http://127.0.0.1:PORT/api/v1`.
+    fn api_url(&self) -> String;
+    /// The token of the seeded key of this mode and scope.
+    fn seeded_token(&self, mode: KeyMode, scope: KeyScope) -> Option<SecretString>;
+}
+
+impl RunningMock for PaperlinkMock {
+    fn api_url(&self) -> String {
+        self.base_url()
+    }
+
+    fn seeded_token(&self, mode: KeyMode, scope: KeyScope) -> Option<SecretString> {
+        Some(self.token(mode, scope))
+    }
+}
+
+impl RunningMock for Running {
+    fn api_url(&self) -> String {
+        self.base_url().to_owned()
+    }
+
+    fn seeded_token(&self, mode: KeyMode, scope: KeyScope) -> Option<SecretString> {
+        self.token(mode, scope)
+    }
+}
+
+/// The one way the tests and the bench build an SDK client for a running mock: the seeded key
+/// of this mode and scope, and `configure` for anything else (retries, timeouts, the mock's
+/// sleeper).
+pub fn sdk_client(
+    mock: &impl RunningMock,
+    mode: KeyMode,
+    scope: KeyScope,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Result<Client, BoxError> {
+    let token = mock.seeded_token(mode, scope).ok_or("no seeded key")?;
+    sdk_client_for(&mock.api_url(), token, configure)
+}
+
+/// The same, for any key at any base URL (a key made by a test, a stub server).
+pub fn sdk_client_for(
+    base_url: &str,
+    token: SecretString,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Result<Client, BoxError> {
+    let builder = Client::builder()
+        .api_key(ApiKey::from_secret(token)?)
+        .base_url(base_url);
+    Ok(configure(builder).build()?)
+}
+
 /// An SDK client for the embedded mock's Test Read & Write key.
 pub fn client(mock: &Running, retry: RetryConfig) -> Result<Client, BoxError> {
-    let token = mock
-        .token(KeyMode::Test, KeyScope::ReadWrite)
-        .ok_or("no seeded key")?;
-    Ok(Client::builder()
-        .api_key(ApiKey::from_secret(token)?)
-        .base_url(mock.base_url())
-        .retry(retry)
-        .build()?)
+    sdk_client(mock, KeyMode::Test, KeyScope::ReadWrite, |b| b.retry(retry))
 }
 
 /// Injects 503s, 429s (`Retry-After: 0`) and dropped connections, each on about a third of

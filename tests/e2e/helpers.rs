@@ -4,12 +4,13 @@ use std::time::Duration;
 
 use paperlink_mock::standalone::{Running, Server};
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, PaperlinkMockBuilder};
-use paperlink_sdk::{ApiKey, Client, RetryConfig};
+use paperlink_sdk::{Client, ClientBuilder, RetryConfig};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use paperlink_tests::install_tls;
+use paperlink_tests::{RunningMock, sdk_client, sdk_client_for};
 
 /// A fixed start for the mock clock, so timestamps are predictable.
 pub fn t0() -> OffsetDateTime {
@@ -25,22 +26,43 @@ pub async fn mock() -> PaperlinkMock {
     builder().start().await.expect("mock starts")
 }
 
-/// An SDK client for one of the mock's seeded keys, with fast retries.
-pub fn client(mock: &PaperlinkMock, mode: KeyMode, scope: KeyScope) -> Client {
-    client_for(&mock.base_url(), mock.token(mode, scope))
+/// Retries as the client's defaults, with waits of a few milliseconds.
+fn fast_retries(builder: ClientBuilder) -> ClientBuilder {
+    builder.retry(
+        RetryConfig::default()
+            .initial_backoff(Duration::from_millis(1))
+            .max_backoff(Duration::from_millis(5)),
+    )
 }
 
+/// An SDK client for one of a running mock's seeded keys (either front door), with fast
+/// retries.
+pub fn client(mock: &impl RunningMock, mode: KeyMode, scope: KeyScope) -> Client {
+    sdk_client(mock, mode, scope, fast_retries).expect("client builds")
+}
+
+/// The same, for any key at any base URL.
 pub fn client_for(base_url: &str, token: SecretString) -> Client {
-    Client::builder()
-        .api_key(ApiKey::from_secret(token).expect("valid key"))
-        .base_url(base_url)
-        .retry(
-            RetryConfig::default()
-                .initial_backoff(Duration::from_millis(1))
-                .max_backoff(Duration::from_millis(5)),
-        )
-        .build()
-        .expect("client builds")
+    sdk_client_for(base_url, token, fast_retries).expect("client builds")
+}
+
+/// An SDK client for one of a running mock's seeded keys, configured by the test.
+pub fn configured(
+    mock: &impl RunningMock,
+    mode: KeyMode,
+    scope: KeyScope,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    sdk_client(mock, mode, scope, configure).expect("client builds")
+}
+
+/// The same, for any key at any base URL.
+pub fn configured_for(
+    base_url: &str,
+    token: SecretString,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> Client {
+    sdk_client_for(base_url, token, configure).expect("client builds")
 }
 
 /// Creates one product per name (1 EUR each) through the SDK.
@@ -79,14 +101,13 @@ pub fn paused_client_for(base_url: &str, token: SecretString, retry: RetryConfig
         .pool_idle_timeout(None)
         .build()
         .expect("reqwest client");
-    Client::builder()
-        .api_key(ApiKey::from_secret(token).expect("valid key"))
-        .base_url(base_url)
-        .retry(retry.total_deadline(None))
-        .no_timeout()
-        .http_client(http)
-        .build()
-        .expect("client builds")
+    sdk_client_for(base_url, token, |builder| {
+        builder
+            .retry(retry.total_deadline(None))
+            .no_timeout()
+            .http_client(http)
+    })
+    .expect("client builds")
 }
 
 /// A response, read whole.

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
-use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig};
+use paperlink_sdk::{CreateProduct, Decimal, Error, ListProducts, RetryConfig};
 use secrecy::ExposeSecret;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{client, mock};
+use crate::helpers::{client, configured, configured_for, mock};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parallel_mocks_do_not_see_each_other() {
@@ -35,14 +35,8 @@ async fn parallel_mocks_do_not_see_each_other() {
     for (i, m) in mocks.iter().enumerate() {
         assert_eq!(m.products(KeyMode::Test).len(), i + 1);
         // Another mock's key is unknown here.
-        let foreign = Client::builder()
-            .api_key(
-                ApiKey::from_secret(mocks[(i + 1) % 8].token(KeyMode::Test, KeyScope::ReadWrite))
-                    .unwrap(),
-            )
-            .base_url(m.base_url())
-            .build()
-            .unwrap();
+        let other = mocks[(i + 1) % 8].token(KeyMode::Test, KeyScope::ReadWrite);
+        let foreign = configured_for(&m.base_url(), other, |b| b);
         assert!(matches!(
             foreign.products().list(ListProducts::new()).await,
             Err(Error::Unauthorized(_))
@@ -87,13 +81,10 @@ async fn a_delayed_route_trips_the_clients_timeout() {
     let mock = mock().await;
     mock.delay("GET", "/products", Duration::from_millis(300))
         .unwrap();
-    let slow = Client::builder()
-        .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly)).unwrap())
-        .base_url(mock.base_url())
-        .timeout(Duration::from_millis(30))
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap();
+    let slow = configured(&mock, KeyMode::Test, KeyScope::ReadOnly, |b| {
+        b.timeout(Duration::from_millis(30))
+            .retry(RetryConfig::disabled())
+    });
     assert!(matches!(
         slow.products().list(ListProducts::new()).await,
         Err(Error::Timeout(_))

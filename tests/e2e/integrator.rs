@@ -6,7 +6,7 @@ use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, ListProducts, ReadOnlyClient};
 use secrecy::ExposeSecret;
 
-use crate::helpers::{client, create_named, install_tls, mock};
+use crate::helpers::{client, configured_for, create_named, install_tls, mock};
 
 #[tokio::test]
 async fn the_journal_keeps_each_requests_query_so_cursors_can_be_seen() {
@@ -75,11 +75,7 @@ async fn a_teams_products_can_be_read_back() {
     let key = mock
         .create_team_key("suite-42", "CI", KeyMode::Test, KeyScope::ReadWrite)
         .unwrap();
-    let team = Client::builder()
-        .api_key(ApiKey::from_secret(key.token).unwrap())
-        .base_url(mock.base_url())
-        .build()
-        .unwrap();
+    let team = configured_for(&mock.base_url(), key.token, |b| b);
     team.products()
         .create(CreateProduct::new(
             "Team only",

@@ -7,20 +7,15 @@ use std::time::Duration;
 use paperlink_mock::bounds::IDEMPOTENCY_RETENTION;
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, RateLimitPolicy};
 use paperlink_sdk::{
-    ApiKey, Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig, WriteOptions,
+    Client, CreateProduct, Decimal, Error, ListProducts, RetryConfig, WriteOptions,
 };
 use secrecy::SecretString;
 
-use crate::helpers::{builder, create_named};
+use crate::helpers::{builder, configured, configured_for, create_named};
 
 /// A client with every default but the sleep, which is the mock's.
 fn on_the_mocks_clock(mock: &PaperlinkMock, token: SecretString) -> Client {
-    Client::builder()
-        .api_key(ApiKey::from_secret(token).unwrap())
-        .base_url(mock.base_url())
-        .sleep_with(mock.sleeper())
-        .build()
-        .unwrap()
+    configured_for(&mock.base_url(), token, |b| b.sleep_with(mock.sleeper()))
 }
 
 #[tokio::test]
@@ -50,13 +45,10 @@ async fn the_retry_deadline_counts_the_mocks_waits() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly)).unwrap())
-        .base_url(mock.base_url())
-        .sleep_with(mock.sleeper())
-        .retry(RetryConfig::default().total_deadline(Some(Duration::from_secs(50))))
-        .build()
-        .unwrap();
+    let client = configured(&mock, KeyMode::Test, KeyScope::ReadOnly, |b| {
+        b.sleep_with(mock.sleeper())
+            .retry(RetryConfig::default().total_deadline(Some(Duration::from_secs(50))))
+    });
     client.products().list(ListProducts::new()).await.unwrap();
     // The 60 s wait would end past the 50 s deadline: the 429 is returned, not waited out.
     let err = client
@@ -121,13 +113,10 @@ async fn the_total_deadline_bounds_an_attempt_in_flight() {
     let mock = builder().start().await.unwrap();
     mock.delay("GET", "/products", Duration::from_secs(3))
         .unwrap();
-    let client = Client::builder()
-        .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly)).unwrap())
-        .base_url(mock.base_url())
-        .no_timeout()
-        .retry(RetryConfig::disabled().total_deadline(Some(Duration::from_millis(800))))
-        .build()
-        .unwrap();
+    let client = configured(&mock, KeyMode::Test, KeyScope::ReadOnly, |b| {
+        b.no_timeout()
+            .retry(RetryConfig::disabled().total_deadline(Some(Duration::from_millis(800))))
+    });
     let started = tokio::time::Instant::now();
     let err = client
         .products()

@@ -11,7 +11,9 @@ use paperlink_sdk::{
 };
 use secrecy::ExposeSecret;
 
-use crate::helpers::{builder, client, client_for, install_tls, mock, paused_client, t0};
+use crate::helpers::{
+    builder, client, client_for, configured, install_tls, mock, paused_client, t0,
+};
 
 fn web() -> CreateProduct {
     CreateProduct::new("Web Design", Decimal::new(12010, 2), "USD".parse().unwrap())
@@ -183,15 +185,9 @@ async fn without_retries_a_post_is_sent_once_and_never_past_the_limit() {
         &mock.base_url(),
         mock.token(KeyMode::Test, KeyScope::ReadWrite),
     );
-    let disabled = paperlink_sdk::Client::builder()
-        .api_key(
-            paperlink_sdk::ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadWrite))
-                .unwrap(),
-        )
-        .base_url(mock.base_url())
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap();
+    let disabled = configured(&mock, KeyMode::Test, KeyScope::ReadWrite, |b| {
+        b.retry(RetryConfig::disabled())
+    });
     let err = disabled.products().create(web()).await.unwrap_err();
     assert!(matches!(&err, Error::Server(a) if a.status() == 503));
     assert_eq!(mock.received_requests().await.len(), 1);
@@ -348,15 +344,9 @@ async fn the_mocks_real_errors_map_to_typed_errors() {
 
     // The fifth call fills the window; the sixth is rate limited (retries cannot help: the mock
     // clock is frozen, and Retry-After exceeds the retry budget).
-    let limited = Client::builder()
-        .api_key(
-            paperlink_sdk::ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadWrite))
-                .unwrap(),
-        )
-        .base_url(mock.base_url())
-        .retry(RetryConfig::default().max_retry_after(Duration::from_secs(1)))
-        .build()
-        .unwrap();
+    let limited = configured(&mock, KeyMode::Test, KeyScope::ReadWrite, |b| {
+        b.retry(RetryConfig::default().max_retry_after(Duration::from_secs(1)))
+    });
     limited.products().list(ListProducts::new()).await.unwrap();
     let err = limited
         .products()

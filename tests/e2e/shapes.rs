@@ -12,7 +12,7 @@ use serde_json::Value;
 use wiremock::Mock;
 use wiremock::matchers::{method, path};
 
-use crate::helpers::{client, install_tls, mock};
+use crate::helpers::{client, configured, install_tls, mock};
 
 const CONTROL_PLANE: &str = include_str!("../../paperlink-mock/CONTROL_PLANE.md");
 
@@ -326,15 +326,9 @@ async fn the_wire_helpers_render_what_the_sdk_reads_as_the_apis_answers() {
         paperlink_mock::bounds::DEFAULT_PRODUCT_TYPE
     );
 
-    let limited = paperlink_sdk::Client::builder()
-        .api_key(
-            paperlink_sdk::ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadOnly))
-                .unwrap(),
-        )
-        .base_url(mock.base_url())
-        .retry(RetryConfig::disabled())
-        .build()
-        .unwrap();
+    let limited = configured(&mock, KeyMode::Test, KeyScope::ReadOnly, |b| {
+        b.retry(RetryConfig::disabled())
+    });
     let err = limited
         .products()
         .list(ListProducts::new().after("c-2"))

@@ -14,7 +14,7 @@ use paperlink_sdk::{CreateProduct, Decimal, Error, ListProducts, ProductId};
 use secrecy::ExposeSecret;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use paperlink_sdk::{ApiKey, Client};
+use paperlink_sdk::Client;
 use secrecy::SecretString;
 
 fn install_tls() {
@@ -26,12 +26,7 @@ fn builder() -> paperlink_mock::PaperlinkMockBuilder {
 }
 
 fn client_for(base_url: &str, token: SecretString) -> Client {
-    let key = ApiKey::from_secret(token).unwrap();
-    Client::builder()
-        .api_key(key)
-        .base_url(base_url)
-        .build()
-        .unwrap()
+    paperlink_tests::sdk_client_for(base_url, token, |b| b).unwrap()
 }
 
 #[derive(Clone, Default)]
