@@ -11,33 +11,33 @@ use scraper::{ElementRef, Html, Selector};
 use crate::helpers::{builder, install_tls};
 
 /// A standalone mock and a browser-like client that follows no redirect.
-struct Page {
-    root: String,
-    http: reqwest::Client,
+pub(crate) struct Page {
+    pub(crate) root: String,
+    pub(crate) http: reqwest::Client,
     cookie: Option<String>,
-    server: Running,
+    pub(crate) server: Running,
 }
 
-struct Answer {
-    status: u16,
-    headers: HeaderMap,
-    html: Html,
-    text: String,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) html: Html,
+    pub(crate) text: String,
 }
 
 impl Answer {
-    fn all(&self, css: &str) -> Vec<ElementRef<'_>> {
+    pub(crate) fn all(&self, css: &str) -> Vec<ElementRef<'_>> {
         let selector = Selector::parse(css).expect("a selector");
         self.html.select(&selector).collect()
     }
 
-    fn text_of(&self, css: &str) -> Option<String> {
+    pub(crate) fn text_of(&self, css: &str) -> Option<String> {
         self.all(css)
             .first()
             .map(|e| e.text().collect::<String>().trim().to_owned())
     }
 
-    fn input(&self, name: &str) -> String {
+    pub(crate) fn input(&self, name: &str) -> String {
         self.all(&format!("input[name={name}]"))
             .first()
             .and_then(|e| e.value().attr("value"))
@@ -71,7 +71,7 @@ fn text(element: &ElementRef<'_>, css: &str) -> String {
 }
 
 impl Page {
-    async fn start(builder: PaperlinkMockBuilder) -> Self {
+    pub(crate) async fn start(builder: PaperlinkMockBuilder) -> Self {
         install_tls();
         let server = Server::bind(builder, "127.0.0.1:0".parse().expect("addr"))
             .await
@@ -88,7 +88,7 @@ impl Page {
         }
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
+    pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> Answer {
         let request = match &self.cookie {
             Some(cookie) => request.header("cookie", cookie),
             None => request,
@@ -105,18 +105,18 @@ impl Page {
         }
     }
 
-    async fn get(&self, path: &str) -> Answer {
+    pub(crate) async fn get(&self, path: &str) -> Answer {
         self.send(self.http.get(format!("{}{path}", self.root)))
             .await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         self.send(self.http.post(format!("{}{path}", self.root)).form(form))
             .await
     }
 
     /// Creates a key through the form, as `who`; the confirmation page.
-    async fn create(&self, who: &str, name: &str, mode: &str, scope: &str) -> Answer {
+    pub(crate) async fn create(&self, who: &str, name: &str, mode: &str, scope: &str) -> Answer {
         let form = self.get(&format!("/__admin/ui/keys/new?as={who}")).await;
         assert_eq!(form.status, 200, "{}", form.text);
         let csrf = form.input("csrf");
@@ -134,7 +134,7 @@ impl Page {
         .await
     }
 
-    async fn api_status(&self, token: &str) -> u16 {
+    pub(crate) async fn api_status(&self, token: &str) -> u16 {
         self.http
             .get(format!("{}/api/v1/products?limit=1", self.root))
             .bearer_auth(token)

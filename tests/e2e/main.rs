@@ -5,6 +5,7 @@
 mod bad_input;
 mod contract;
 mod fakes;
+mod front_doors;
 mod helpers;
 mod hostile;
 mod in_process;

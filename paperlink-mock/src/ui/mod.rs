@@ -73,6 +73,11 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// A field as sent, empty or not.
+    fn sent(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
     /// The team the page is about (the default team unless one is chosen).
     fn team(&self) -> &str {
         self.get("team").unwrap_or(DEFAULT_TEAM)
@@ -219,8 +224,8 @@ impl Ui {
         let team = params.team().to_owned();
         // The one parser of modes and scopes: an unknown value is refused, never guessed; a
         // field left out takes the form's own default (Test, Read & Write).
-        let mode = KeyMode::parse_field("mode", params.get("mode").unwrap_or("test"));
-        let scope = KeyScope::parse_field("scope", params.get("scope").unwrap_or("READ_WRITE"));
+        let mode = KeyMode::parse_field("mode", params.sent("mode").unwrap_or("test"));
+        let scope = KeyScope::parse_field("scope", params.sent("scope").unwrap_or("READ_WRITE"));
         let (mode, scope) = match (mode, scope) {
             (Ok(mode), Ok(scope)) => (mode, scope),
             (Err(refused), _) | (_, Err(refused)) => {
