@@ -32,6 +32,10 @@ pub fn install_tls() {
 /// Sends a control-plane request straight to the embedded mock's core: its status.
 pub fn admin(mock: &Running, method: reqwest::Method, path: &str, body: &str) -> u16 {
     let mut request = MockRequest::new(method, format!("/__admin{path}"));
+    request.headers.insert(
+        reqwest::header::CONTENT_TYPE,
+        reqwest::header::HeaderValue::from_static("application/json"),
+    );
     request.body = body.as_bytes().to_vec();
     mock.core().handle(&request).status
 }

@@ -872,7 +872,7 @@ async fn slow_connections() -> Result<(), BoxError> {
     for _ in 0..1_000 {
         let mut stream = tokio::net::TcpStream::connect(&addr).await?;
         stream
-            .write_all(b"GET /api/v1/products HTTP/1.1\r\nhost: x\r\nx-slow:")
+            .write_all(b"GET /api/v1/products HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow:")
             .await?;
         held.push(stream);
     }

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::engine::MockCore;
 use crate::engine::admin;
 use crate::engine::clock::{CLOCK_END, Clock, MAX_PERIOD};
+use crate::engine::edge::Hosts;
 use crate::engine::keys::DEFAULT_TEAM;
 use crate::engine::rate_limit::RateLimitPolicy;
 use crate::engine::state::{Settings, State};
@@ -42,6 +43,7 @@ pub struct PaperlinkMockBuilder {
     pub(crate) products: Vec<(KeyMode, SeedProduct)>,
     pub(crate) journal_capacity: usize,
     pub(crate) admin_token: Option<SecretString>,
+    pub(crate) allowed_hosts: Vec<String>,
     pub(crate) default_unit: String,
     #[cfg(feature = "durable")]
     pub(crate) data_file: Option<std::path::PathBuf>,
@@ -60,6 +62,7 @@ impl Default for PaperlinkMockBuilder {
             products: Vec::new(),
             journal_capacity: DEFAULT_JOURNAL_CAPACITY,
             admin_token: None,
+            allowed_hosts: Vec::new(),
             default_unit: DEFAULT_UNIT_OF_MEASURE.to_owned(),
             #[cfg(feature = "durable")]
             data_file: None,
@@ -133,6 +136,16 @@ impl PaperlinkMockBuilder {
         self
     }
 
+    /// Also answer to requests whose `Host` is this name (any port), besides the loopback
+    /// names (`127.0.0.1`, `[::1]`, `localhost`, `*.localhost`); repeatable. Any other `Host`
+    /// gets `421 host_not_allowed`, so a web page cannot reach the sandbox by rebinding its own
+    /// name to it. A standalone server on a non-loopback address checks `Host` only when names
+    /// are given here (`--allowed-host`).
+    pub fn allowed_host(mut self, name: impl Into<String>) -> Self {
+        self.allowed_hosts.push(name.into());
+        self
+    }
+
     /// The `unitOfMeasure` given to products created without one (default `unit`).
     pub fn default_unit_of_measure(mut self, unit: impl Into<String>) -> Self {
         self.default_unit = unit.into();
@@ -157,6 +170,12 @@ impl PaperlinkMockBuilder {
     pub fn import_jsonl(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.import_jsonl = Some(path.into());
         self
+    }
+
+    /// The `Host` rule of an in-process mock (the standalone server sets its own from its
+    /// address).
+    fn hosts(&self) -> Hosts {
+        Hosts::for_bind(std::net::Ipv4Addr::LOCALHOST.into(), &self.allowed_hosts)
     }
 
     fn expose_admin_token(&self) -> Option<&str> {
@@ -232,11 +251,14 @@ impl PaperlinkMockBuilder {
                 seeded
             };
             let data_file = opened.serve(state.clock.now())?;
-            let core = MockCore::new(state, self.expose_admin_token());
+            let core = MockCore::new(state, self.expose_admin_token(), self.hosts());
             return Ok((core.with_data_file(Box::new(data_file)), seeded));
         }
         self.seed_products(&mut state)?;
-        Ok((MockCore::new(state, self.expose_admin_token()), seeded))
+        Ok((
+            MockCore::new(state, self.expose_admin_token(), self.hosts()),
+            seeded,
+        ))
     }
 
     fn seed_products(&self, state: &mut State) -> Result<(), MockError> {
@@ -252,7 +274,10 @@ impl PaperlinkMockBuilder {
     pub(crate) fn build_core_without_products(&self) -> (MockCore, Vec<NewKey>) {
         let (mut state, seeded) = self.base_state();
         admin::mark_seeded(&mut state);
-        (MockCore::new(state, self.expose_admin_token()), seeded)
+        (
+            MockCore::new(state, self.expose_admin_token(), self.hosts()),
+            seeded,
+        )
     }
 
     /// The state with its settings, clock and four seeded keys.

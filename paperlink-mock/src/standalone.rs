@@ -42,6 +42,7 @@ use tokio::sync::Semaphore;
 use secrecy::SecretString;
 
 use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
+use crate::engine::edge::Hosts;
 use crate::engine::{MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
 use crate::model::{API_PREFIX, KeyMode, KeyScope, MAX_BODY};
@@ -151,14 +152,17 @@ impl Server {
         builder: PaperlinkMockBuilder,
         addr: SocketAddr,
     ) -> Result<Self, ServerError> {
-        let (core, seeded) = builder.build_core()?;
-        let core = core.with_page(Box::new(Ui::default()));
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
+        // Bound first: a start that cannot bind leaves no data file behind.
+        let (core, seeded) = builder.build_core()?;
+        let core = core
+            .with_hosts(Hosts::for_bind(addr.ip(), &builder.allowed_hosts))
+            .with_page(Box::new(Ui::new(addr)));
         Ok(Self {
             core: Arc::new(core),
             seeded,

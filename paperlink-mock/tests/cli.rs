@@ -431,17 +431,29 @@ fn a_second_server_on_the_same_data_file_refuses_at_once_and_the_first_loses_not
     let token = test_token(&lines);
     assert_eq!(create(&base, &token, "BEFORE"), (201, false));
 
-    // The same port too, as in the report: the lock is taken before anything else.
+    // On the same port, the second cannot bind, and so never opens the file; on another
+    // port it binds, then finds the file locked.
     let port = base.rsplit(':').next().unwrap().trim_end_matches("/api/v1");
-    let second = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
-        .args(["--port", port, "--data", &data_arg])
-        .output()
-        .unwrap();
-    assert!(!second.status.success());
-    let said = String::from_utf8_lossy(&second.stderr);
-    assert!(
-        said.contains("in use by another paperlink-mock") && said.contains(&data_arg),
-        "{said}"
+    let before = std::fs::read(&data).unwrap();
+    for (port, refusal) in [
+        (port, "could not bind"),
+        ("0", "in use by another paperlink-mock"),
+    ] {
+        let second = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
+            .args(["--port", port, "--data", &data_arg])
+            .output()
+            .unwrap();
+        assert!(!second.status.success());
+        let said = String::from_utf8_lossy(&second.stderr);
+        assert!(said.contains(refusal), "{said}");
+        if port == "0" {
+            assert!(said.contains(&data_arg), "{said}");
+        }
+    }
+    assert_eq!(
+        std::fs::read(&data).unwrap(),
+        before,
+        "the second server changed nothing"
     );
 
     assert_eq!(create(&base, &token, "AFTER"), (201, false));
@@ -580,7 +592,7 @@ fn sigterm_stops_the_server_by_its_deadline_while_clients_hold_half_sent_request
         .unwrap();
     let mut chunked = std::net::TcpStream::connect(&addr).unwrap();
     chunked
-        .write_all(b"POST /api/v1/products HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n")
+        .write_all(b"POST /api/v1/products HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n")
         .unwrap();
     // Both connections are the server's before it is told to stop.
     assert_eq!(status_of(&format!("{base}/openapi.json")), 200);

@@ -148,6 +148,7 @@ impl Page {
     async fn admin(&self, method: reqwest::Method, path: &str, body: &str) -> u16 {
         self.http
             .request(method, format!("{}/__admin{path}", self.root))
+            .header("content-type", "application/json")
             .body(body.to_owned())
             .send()
             .await
@@ -550,9 +551,15 @@ async fn the_requests_view_lists_the_teams_calls_newest_first_filtered_by_key() 
         rows[2].1, "/api/v1/products?limit=1",
         "newest first, query kept"
     );
-    let only_b = page
-        .get(&format!("/__admin/ui/requests?key={}", &b[..11]))
-        .await;
+    // The filter names a key by its id, as the page's own select does.
+    let b_id = view
+        .all("select#key option")
+        .iter()
+        .find(|o| o.text().collect::<String>().starts_with(&b[..11]))
+        .and_then(|o| o.value().attr("value"))
+        .expect("b is listed")
+        .to_owned();
+    let only_b = page.get(&format!("/__admin/ui/requests?key={b_id}")).await;
     let paths: Vec<String> = only_b
         .all("tr.request td.path")
         .iter()

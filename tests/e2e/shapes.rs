@@ -84,14 +84,21 @@ async fn control_plane_answers_match_their_documentation() {
     let http = reqwest::Client::new();
     let mut served: Vec<(&str, (u16, Value))> = Vec::new();
 
-    // The journal's first line is an API request on a fresh mock.
+    // The journal of a fresh mock: a create and its retry with the same Idempotency-Key.
     let fresh = mock().await;
-    let token = fresh.token(KeyMode::Test, KeyScope::ReadOnly);
-    http.get(format!("{}/products?limit=1", fresh.base_url()))
-        .bearer_auth(token.expose_secret())
-        .send()
-        .await
-        .expect("answered");
+    let token = fresh.token(KeyMode::Test, KeyScope::ReadWrite);
+    for _ in 0..2 {
+        let created = http
+            .post(format!("{}/products", fresh.base_url()))
+            .bearer_auth(token.expose_secret())
+            .header("content-type", "application/json")
+            .header("idempotency-key", "order-1")
+            .body(r#"{"name":"Web Design","unitPrice":120.10,"currency":"USD"}"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(created.status(), 201);
+    }
     served.push((
         "GET /__admin/requests",
         call(&http, &fresh.uri(), M::GET, "/__admin/requests", None).await,

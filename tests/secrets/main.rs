@@ -71,6 +71,10 @@ async fn no_token_appears_in_trace_level_output_of_the_sdk_or_the_server() {
     {
         let mut probe =
             paperlink_mock::engine::MockRequest::new(reqwest::Method::POST, "/__admin/faults");
+        probe.headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
         probe.body = serde_json::to_vec(&Fault::fail_next(
             "POST",
             "/api/v1/products",

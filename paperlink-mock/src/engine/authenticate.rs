@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::engine::clock::later;
+use crate::engine::journal::Key;
 use crate::engine::keys::{Keyring, hash_token};
 use crate::engine::request::{MockRequest, MockResponse};
 use crate::model::{KeyMode, KeyScope};
@@ -22,6 +23,22 @@ pub(crate) struct Caller {
     pub(crate) scope: KeyScope,
     pub(crate) mode: KeyMode,
     pub(crate) team: String,
+    /// The key, as the journal names it.
+    pub(crate) key: Key,
+}
+
+/// A refused authentication: why, and the key the token matched when it is a known one
+/// (revoked, or revoked a moment ago), for the journal.
+#[derive(Debug, Clone)]
+pub(crate) struct Refused {
+    pub(crate) error: AuthError,
+    pub(crate) key: Option<Key>,
+}
+
+impl From<AuthError> for Refused {
+    fn from(error: AuthError) -> Self {
+        Self { error, key: None }
+    }
 }
 
 /// Why a request is not authenticated.
@@ -87,18 +104,22 @@ pub(crate) fn authenticate(
     credential: Result<[u8; 32], AuthError>,
     now: OffsetDateTime,
     delay: Duration,
-) -> Result<Caller, AuthError> {
+) -> Result<Caller, Refused> {
     let hash = credential?;
     let record = keys.find_mut(&hash).ok_or(AuthError::InvalidOrRevoked)?;
     if !bool::from(record.hash.ct_eq(&hash)) {
-        return Err(AuthError::InvalidOrRevoked);
+        return Err(AuthError::InvalidOrRevoked.into());
     }
+    let key = Key::of(&record.info);
     if record
         .info
         .revoked_at
         .is_some_and(|at| now >= later(at, delay))
     {
-        return Err(AuthError::InvalidOrRevoked);
+        return Err(Refused {
+            error: AuthError::InvalidOrRevoked,
+            key: Some(key),
+        });
     }
     record.info.last_used_at = Some(now);
     let info = &record.info;
@@ -107,56 +128,127 @@ pub(crate) fn authenticate(
         scope: info.scope,
         mode: info.mode,
         team: info.team.clone(),
+        key,
     })
 }
 
-/// The control plane's admin token (its SHA-256), when one is set.
+/// Failed admin-token attempts allowed in [`ATTEMPT_WINDOW`]; past them every attempt is
+/// refused unchecked until the window frees one.
+const MAX_FAILED_ATTEMPTS: usize = 10;
+/// The window failed attempts are counted in.
+const ATTEMPT_WINDOW: Duration = Duration::from_secs(60);
+/// How long a failed attempt waits for its answer.
+const FAILED_ATTEMPT_DELAY: Duration = Duration::from_secs(1);
+
+/// What the admin token's check says of one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    /// No token is set, or this is it.
+    Admitted,
+    /// Not the token: answered after a delay.
+    Refused { delay: Duration },
+    /// Too many failed attempts lately: refused without a look, for `retry_after` seconds.
+    Throttled { retry_after: u64 },
+}
+
+/// The control plane's admin token (its SHA-256), when one is set, and the recent failed
+/// attempts (real time, not the mock's clock): guessing is slowed to ten tries a minute.
 #[derive(Debug, Default)]
-pub(crate) struct AdminToken(Option<[u8; 32]>);
+pub(crate) struct AdminToken {
+    hash: Option<[u8; 32]>,
+    failures: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
+}
 
 impl AdminToken {
     pub(crate) fn new(token: Option<&str>) -> Self {
-        Self(token.map(hash_token))
+        Self {
+            hash: token.map(hash_token),
+            failures: Default::default(),
+        }
     }
 
     /// Whether the control plane asks for a token.
     #[cfg(feature = "server")]
     pub(crate) fn required(&self) -> bool {
-        self.0.is_some()
+        self.hash.is_some()
     }
 
-    /// Whether `token` is the admin token (compared as hashes, in constant time).
-    pub(crate) fn accepts(&self, token: &str) -> bool {
-        self.0
-            .is_some_and(|expected| bool::from(hash_token(token).ct_eq(&expected)))
+    /// Checks an attempt: `token` is what was presented (`None`: nothing usable).
+    pub(crate) fn check(&self, token: Option<&str>) -> Admission {
+        let Some(expected) = self.hash else {
+            return Admission::Admitted;
+        };
+        let mut failures = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while failures
+            .front()
+            .is_some_and(|at| at.elapsed() >= ATTEMPT_WINDOW)
+        {
+            failures.pop_front();
+        }
+        if failures.len() >= MAX_FAILED_ATTEMPTS {
+            let frees_in = failures.front().map_or(ATTEMPT_WINDOW, |at| {
+                ATTEMPT_WINDOW.saturating_sub(at.elapsed())
+            });
+            return Admission::Throttled {
+                retry_after: frees_in.as_secs().max(1),
+            };
+        }
+        let matches = token.is_some_and(|token| bool::from(hash_token(token).ct_eq(&expected)));
+        if matches {
+            return Admission::Admitted;
+        }
+        failures.push_back(std::time::Instant::now());
+        Admission::Refused {
+            delay: FAILED_ATTEMPT_DELAY,
+        }
     }
 
-    /// Whether a control-plane request may go on: no token is set, or it carries exactly one
+    /// Checks a control-plane request: it must carry exactly one
     /// `Authorization: Bearer <admin token>` header (two are ambiguous, as on the API).
-    pub(crate) fn admits(&self, headers: &HeaderMap) -> bool {
-        if self.0.is_none() {
-            return true;
+    pub(crate) fn check_headers(&self, headers: &HeaderMap) -> Admission {
+        if self.hash.is_none() {
+            return Admission::Admitted;
         }
         let mut values = headers.get_all(AUTHORIZATION).iter();
-        let (Some(only), None) = (values.next(), values.next()) else {
-            return false;
+        let token = match (values.next(), values.next()) {
+            (Some(only), None) => only
+                .to_str()
+                .ok()
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim()),
+            _ => None,
         };
-        only.to_str()
-            .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .is_some_and(|(_, token)| self.accepts(token.trim()))
+        self.check(token)
     }
 }
 
-/// The 401 of the control plane without its admin token.
-pub(crate) fn admin_unauthorized() -> MockResponse {
-    MockResponse::error(
-        401,
-        "unauthorized",
-        "the control plane requires the admin token",
-    )
-    .header("www-authenticate", "Bearer")
+/// The answer of the control plane to an attempt that is not admitted.
+pub(crate) fn admin_refusal(admission: Admission) -> Option<MockResponse> {
+    match admission {
+        Admission::Admitted => None,
+        Admission::Refused { delay } => {
+            let mut refused = MockResponse::error(
+                401,
+                "unauthorized",
+                "the control plane requires the admin token",
+            )
+            .header("www-authenticate", "Bearer");
+            refused.delay = Some(delay);
+            Some(refused)
+        }
+        Admission::Throttled { retry_after } => Some(
+            MockResponse::error(
+                429,
+                "too_many_attempts",
+                "too many wrong admin tokens lately; try again later",
+            )
+            .header("retry-after", retry_after.to_string()),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -206,23 +298,29 @@ mod tests {
         let info = ring.create(Uuid::from_u128(1), token, hash_token(token), spec, t0);
         let delay = Duration::from_secs(5);
         let hash = Ok(hash_token(token));
+        let id = |outcome: Result<Caller, Refused>| {
+            outcome
+                .map(|c| c.id)
+                .map_err(|r| (r.error, r.key.map(|k| k.id)))
+        };
+        assert_eq!(id(authenticate(&mut ring, hash, t0, delay)), Ok(info.id));
         assert_eq!(
-            authenticate(&mut ring, hash, t0, delay).map(|c| c.id),
-            Ok(info.id)
-        );
-        assert_eq!(
-            authenticate(&mut ring, Ok(hash_token("pk_live_other")), t0, delay).map(|c| c.id),
-            Err(AuthError::InvalidOrRevoked)
+            id(authenticate(
+                &mut ring,
+                Ok(hash_token("pk_live_other")),
+                t0,
+                delay
+            )),
+            Err((AuthError::InvalidOrRevoked, None)),
+            "an unknown token names no key"
         );
         ring.revoke(&info.id, "admin".into(), t0);
         let four = t0 + Duration::from_secs(4);
+        assert_eq!(id(authenticate(&mut ring, hash, four, delay)), Ok(info.id));
         assert_eq!(
-            authenticate(&mut ring, hash, four, delay).map(|c| c.id),
-            Ok(info.id)
-        );
-        assert_eq!(
-            authenticate(&mut ring, hash, t0 + delay, delay).map(|c| c.id),
-            Err(AuthError::InvalidOrRevoked)
+            id(authenticate(&mut ring, hash, t0 + delay, delay)),
+            Err((AuthError::InvalidOrRevoked, Some(info.id))),
+            "a revoked key is refused and named"
         );
     }
 }

@@ -26,8 +26,17 @@ pub struct RequestRecord {
     pub query: Option<String>,
     /// Status served.
     pub status: u16,
-    /// The key's prefix (`pk_test_AbC`), when the request authenticated.
+    /// The key's prefix (`pk_test_AbC`), when the request's token is a known key (revoked or
+    /// not).
     pub key_prefix: Option<String>,
+    /// That key's id.
+    pub key_id: Option<Uuid>,
+    /// That key's team.
+    pub team: Option<String>,
+    /// The `Idempotency-Key` a write sent (cut as paths are).
+    pub idempotency_key: Option<String>,
+    /// Whether the answer replayed a recorded one (`Idempotent-Replayed: true`).
+    pub replayed: bool,
     /// Mock time of the request.
     #[serde(with = "millis")]
     pub time: OffsetDateTime,
@@ -46,6 +55,14 @@ pub const JOURNAL_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// What a journal line costs besides its text.
 const JOURNAL_LINE_OVERHEAD: usize = 128;
 
+/// The `Idempotency-Key` a write sent, as the journal shows it (`None` for a read).
+fn idempotency_key(request: &MockRequest) -> Option<&str> {
+    if request.method == http::Method::GET || request.method == http::Method::HEAD {
+        return None;
+    }
+    request.headers.get("idempotency-key")?.to_str().ok()
+}
+
 /// A path as the journal keeps it: at most [`JOURNAL_FIELD_MAX`] bytes.
 pub(crate) fn journal_text(text: &str) -> String {
     if text.len() <= JOURNAL_FIELD_MAX {
@@ -58,16 +75,20 @@ pub(crate) fn journal_text(text: &str) -> String {
     format!("{}{JOURNAL_CUT_MARKER}", &text[..end])
 }
 
-/// The key a call authenticated with, as its journal line and log line name it.
+/// The key a call's token matched (revoked or not), as its journal line and log line name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Key {
+    pub(crate) id: Uuid,
     pub(crate) prefix: String,
+    pub(crate) team: String,
 }
 
 impl Key {
     pub(crate) fn of(info: &KeyInfo) -> Self {
         Self {
+            id: info.id,
             prefix: info.prefix.clone(),
+            team: info.team.clone(),
         }
     }
 }
@@ -86,6 +107,8 @@ pub(crate) struct Call {
     pub(crate) now: OffsetDateTime,
     pub(crate) key: Option<Key>,
     pub(crate) rate: Option<RateStatus>,
+    /// The `Idempotency-Key` of a write, cut as paths are.
+    idempotency_key: Option<String>,
     pub(crate) replayed: bool,
 }
 
@@ -100,6 +123,7 @@ impl Call {
             now: OffsetDateTime::UNIX_EPOCH,
             key: None,
             rate: None,
+            idempotency_key: idempotency_key(request).map(journal_text),
             replayed: false,
         }
     }
@@ -111,7 +135,9 @@ impl Call {
             path: self.path.clone(),
             query: self.query.clone(),
             status,
-            key_prefix: self.key.as_ref().map(|k| k.prefix.clone()),
+            key: self.key.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            replayed: self.replayed,
             time: self.now,
             request_id: self.request_id,
         }
@@ -138,7 +164,9 @@ pub(crate) struct JournalEntry {
     pub(crate) path: String,
     pub(crate) query: Option<String>,
     pub(crate) status: u16,
-    pub(crate) key_prefix: Option<String>,
+    pub(crate) key: Option<Key>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) replayed: bool,
     pub(crate) time: OffsetDateTime,
     pub(crate) request_id: Uuid,
 }
@@ -148,7 +176,11 @@ impl JournalEntry {
         JOURNAL_LINE_OVERHEAD
             + self.path.len()
             + self.query.as_ref().map_or(0, String::len)
-            + self.key_prefix.as_ref().map_or(0, String::len)
+            + self
+                .key
+                .as_ref()
+                .map_or(0, |k| k.prefix.len() + k.team.len())
+            + self.idempotency_key.as_ref().map_or(0, String::len)
     }
 
     pub(crate) fn record(&self) -> RequestRecord {
@@ -157,7 +189,11 @@ impl JournalEntry {
             path: self.path.clone(),
             query: self.query.clone(),
             status: self.status,
-            key_prefix: self.key_prefix.clone(),
+            key_prefix: self.key.as_ref().map(|k| k.prefix.clone()),
+            key_id: self.key.as_ref().map(|k| k.id),
+            team: self.key.as_ref().map(|k| k.team.clone()),
+            idempotency_key: self.idempotency_key.clone(),
+            replayed: self.replayed,
             time: self.time,
             request_id: self.request_id.to_string(),
         }
@@ -228,7 +264,9 @@ mod tests {
                     path: format!("/{i}"),
                     query: None,
                     status: 200,
-                    key_prefix: None,
+                    key: None,
+                    idempotency_key: None,
+                    replayed: false,
                     time: OffsetDateTime::UNIX_EPOCH,
                     request_id: Uuid::from_u128(i),
                 },

@@ -53,8 +53,8 @@ use time::OffsetDateTime;
 
 use crate::engine::authenticate::AdminToken;
 use crate::engine::durability::{Durability, Ticket};
-use crate::engine::edge::EdgeGuard;
-use crate::engine::journal::{Call, Key};
+use crate::engine::edge::{EdgeGuard, Hosts};
+use crate::engine::journal::Call;
 use crate::engine::routes::{Door, ProductsCall, Route};
 use crate::engine::state::State;
 use crate::error::MockError;
@@ -84,10 +84,10 @@ pub struct MockCore {
 }
 
 impl MockCore {
-    pub(crate) fn new(state: State, admin_token: Option<&str>) -> Self {
+    pub(crate) fn new(state: State, admin_token: Option<&str>, hosts: Hosts) -> Self {
         Self {
             state: Mutex::new(state),
-            edge: EdgeGuard::default(),
+            edge: EdgeGuard::new(hosts),
             admin_token: AdminToken::new(admin_token),
             data_file: None,
             page: None,
@@ -99,6 +99,14 @@ impl MockCore {
     pub(crate) fn with_data_file(mut self, data_file: Box<dyn Durability>) -> Self {
         self.lock().changes = crate::engine::changes::Changes::noted();
         self.data_file = Some(data_file);
+        self
+    }
+
+    /// This core, answering to these `Host` names (the standalone server's rule for its
+    /// address).
+    #[cfg(feature = "server")]
+    pub(crate) fn with_hosts(mut self, hosts: Hosts) -> Self {
+        self.edge = EdgeGuard::new(hosts);
         self
     }
 
@@ -156,7 +164,7 @@ impl MockCore {
         if let Err(refusal) = self.edge.check(request, route.door()) {
             return match (route.door(), &self.page) {
                 (Door::Page, Some(page)) => page.refused(refusal.status, &refusal.message),
-                _ => self.locked(call, |_, _| refusal.into_response()),
+                _ => self.locked(call, |_, _| refusal.into()),
             };
         }
         match route {
@@ -168,8 +176,9 @@ impl MockCore {
             },
             // 3. Authenticate (the admin token), 8. the control plane's operation.
             Route::Control => self.locked(call, |state, call| {
-                if !self.admin_token.admits(&request.headers) {
-                    return authenticate::admin_unauthorized();
+                let admission = self.admin_token.check_headers(&request.headers);
+                if let Some(refused) = authenticate::admin_refusal(admission) {
+                    return refused;
                 }
                 control::handle(state, request, call.now)
             }),
@@ -311,9 +320,12 @@ fn api(
     let delay = state.settings.revocation_delay;
     let caller = match authenticate::authenticate(&mut state.keys, credential, now, delay) {
         Ok(caller) => caller,
-        Err(refused) => return authenticate::unauthorized(refused),
+        Err(refused) => {
+            call.key = refused.key;
+            return authenticate::unauthorized(refused.error);
+        }
     };
-    call.key = state.keys.get(&caller.id).map(Key::of);
+    call.key = Some(caller.key.clone());
     // 4. Authorize.
     let policy = state.settings.rate_limit;
     if let Err(refused) = authorize::scope(&caller, &request.method) {

@@ -41,13 +41,13 @@ impl MockRequest {
     /// Whether the body is framed as the API and the control plane take one: at most
     /// [`MAX_BODY`](crate::model::MAX_BODY) bytes (413 otherwise), sent with exactly one
     /// `Content-Type: application/json` (415 otherwise).
-    pub(crate) fn json_body(&self) -> Result<(), MockResponse> {
+    pub(crate) fn json_body(&self) -> Result<(), Refusal> {
         if self.oversized || self.body.len() > crate::model::MAX_BODY {
-            return Err(MockResponse::error(
-                413,
-                "payload_too_large",
-                "the request body is larger than 1 MiB",
-            ));
+            return Err(Refusal {
+                status: 413,
+                code: "payload_too_large",
+                message: Cow::Borrowed("the request body is larger than 1 MiB"),
+            });
         }
         if self
             .content_type()
@@ -55,11 +55,11 @@ impl MockRequest {
         {
             return Ok(());
         }
-        Err(MockResponse::error(
-            415,
-            "unsupported_media_type",
-            "send the body as Content-Type: application/json",
-        ))
+        Err(Refusal {
+            status: 415,
+            code: "unsupported_media_type",
+            message: Cow::Borrowed("send the body as Content-Type: application/json"),
+        })
     }
 
     /// The media type of the one `Content-Type` header, without its parameters (`None` when
@@ -73,6 +73,20 @@ impl MockRequest {
                 .map(|c| c.split(';').next().unwrap_or_default().trim()),
             _ => None,
         }
+    }
+}
+
+/// A request refused before its route's rules are reached: its status, code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
+    pub(crate) message: Cow<'static, str>,
+}
+
+impl From<Refusal> for MockResponse {
+    fn from(refusal: Refusal) -> Self {
+        MockResponse::error(refusal.status, refusal.code, &refusal.message)
     }
 }
 

@@ -163,7 +163,7 @@ fn body(
     required: bool,
 ) -> (Result<ProductInput, MockResponse>, Option<Object<'_>>) {
     if let Err(refused) = request.json_body() {
-        return (Err(refused), None);
+        return (Err(refused.into()), None);
     }
     let object = match model::parse_object(&request.body) {
         Ok(object) => object,

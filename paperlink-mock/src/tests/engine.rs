@@ -227,7 +227,7 @@ fn the_journal_is_bounded_in_bytes_and_cuts_long_paths() {
     let held: usize = state
         .journal
         .iter()
-        .map(|e| e.path.len() + e.key_prefix.as_ref().map_or(0, String::len))
+        .map(|e| e.path.len() + e.key.as_ref().map_or(0, |k| k.prefix.len()))
         .sum();
     assert!(held <= JOURNAL_MAX_BYTES, "{held}");
 }

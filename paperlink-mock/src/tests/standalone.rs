@@ -57,7 +57,7 @@ async fn until_closed(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&seen).into_owned()
 }
 
-const GET_SPEC: &[u8] = b"GET /api/v1/openapi.json HTTP/1.1\r\nhost: x\r\n\r\n";
+const GET_SPEC: &[u8] = b"GET /api/v1/openapi.json HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n";
 
 #[tokio::test]
 async fn silent_half_sent_and_idle_connections_are_closed_after_the_header_timeout() {
@@ -80,8 +80,8 @@ async fn silent_half_sent_and_idle_connections_are_closed_after_the_header_timeo
 async fn a_body_that_does_not_arrive_in_time_gets_408() {
     let (addr, _stop, _running) = start(limits(60_000, 200, 16, 1_000)).await;
     for head in [
-        "POST /api/v1/products HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"name\"",
-        "POST /api/v1/products HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n",
+        "POST /api/v1/products HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"name\"",
+        "POST /api/v1/products HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n",
     ] {
         let mut slow = TcpStream::connect(addr).await.expect("connect");
         slow.write_all(head.as_bytes()).await.expect("write");
@@ -123,7 +123,7 @@ async fn shutdown_ends_by_its_deadline_whatever_clients_still_hold() {
         .expect("write");
     let mut chunked = TcpStream::connect(addr).await.expect("connect");
     chunked
-        .write_all(b"POST /api/v1/products HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n")
+        .write_all(b"POST /api/v1/products HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"nam\r\n")
         .await
         .expect("write");
     // Both are in the server's hands before it is told to stop.

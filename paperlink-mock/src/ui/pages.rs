@@ -5,6 +5,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use time::OffsetDateTime;
 
 use crate::engine::journal::JournalEntry;
+use uuid::Uuid;
+
 use crate::model::{KeyInfo, KeyMode, Member, millis};
 
 /// Who the page acts as, and where they can switch to.
@@ -15,6 +17,8 @@ pub(crate) struct Identity<'a> {
     pub(crate) members: &'a [Member],
     /// Something the page should say first (such as who it acts as instead).
     pub(crate) notice: Option<&'a str>,
+    /// With an admin token: the form token of the sign-out button.
+    pub(crate) logout: Option<&'a str>,
 }
 
 impl Identity<'_> {
@@ -107,6 +111,12 @@ fn switcher(identity: &Identity<'_>) -> Markup {
                 }
             }
             button.secondary type="submit" { "Switch" }
+        }
+        @if let Some(csrf) = identity.logout {
+            form #logout method="post" action="/__admin/ui/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button.secondary type="submit" { "Sign out" }
+            }
         }
     }
 }
@@ -229,13 +239,7 @@ pub(crate) fn new_key(identity: &Identity<'_>, csrf: &str) -> String {
 }
 
 /// The one page that shows a token.
-pub(crate) fn created(
-    identity: &Identity<'_>,
-    key: &KeyInfo,
-    token: &str,
-    base_url: &str,
-) -> String {
-    let curl = format!("curl {base_url}/products \\\n  -H \"Authorization: Bearer {token}\"");
+pub(crate) fn created(identity: &Identity<'_>, key: &KeyInfo, token: &str, curl: &str) -> String {
     let body = html! {
         h1 { "API key created" }
         p.notice { "Copy the key now. It is shown only once: not on reload, not in the list." }
@@ -272,8 +276,8 @@ pub(crate) fn confirm_revoke(identity: &Identity<'_>, key: &KeyInfo, csrf: &str)
 pub(crate) fn requests(
     identity: &Identity<'_>,
     entries: &[&JournalEntry],
-    prefixes: &[(String, String)],
-    filter: Option<&str>,
+    keys: &[KeyInfo],
+    filter: Option<Uuid>,
     now: OffsetDateTime,
 ) -> String {
     let body = html! {
@@ -285,8 +289,8 @@ pub(crate) fn requests(
             label for="key" { "Key" }
             select #key name="key" {
                 option value="" selected[filter.is_none()] { "All keys" }
-                @for (prefix, name) in prefixes {
-                    option value=(prefix) selected[filter == Some(prefix.as_str())] { (prefix) "… (" (name) ")" }
+                @for key in keys {
+                    option value=(key.id) selected[filter == Some(key.id)] { (key.prefix) "… (" (key.name) ")" }
                 }
             }
             button.secondary type="submit" { "Filter" }
@@ -297,7 +301,12 @@ pub(crate) fn requests(
             p.muted #no-requests { "No requests yet." }
         } @else {
             table #requests {
-                thead { tr { th { "Time" } th { "Method" } th { "Path" } th { "Status" } th { "Key" } } }
+                thead {
+                    tr {
+                        th { "Time" } th { "Method" } th { "Path" } th { "Status" } th { "Key" }
+                        th { "Idempotency-Key" } th { "Replayed" }
+                    }
+                }
                 tbody {
                     @for entry in entries {
                         tr.request {
@@ -310,7 +319,11 @@ pub(crate) fn requests(
                                 }
                             }
                             td.status { (entry.status) }
-                            td.key { code { (entry.key_prefix.as_deref().unwrap_or("-")) } }
+                            td.key { code { (entry.key.as_ref().map_or("-", |k| k.prefix.as_str())) } }
+                            td.idempotency-key {
+                                @if let Some(key) = &entry.idempotency_key { code { (key) } } @else { "-" }
+                            }
+                            td.replayed { @if entry.replayed { "Replayed" } @else { "-" } }
                         }
                     }
                 }
