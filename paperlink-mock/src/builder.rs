@@ -178,6 +178,12 @@ impl PaperlinkMockBuilder {
         Hosts::for_bind(std::net::Ipv4Addr::LOCALHOST.into(), &self.allowed_hosts)
     }
 
+    /// How long the admin token is, in characters.
+    #[cfg(feature = "server")]
+    pub(crate) fn admin_token_chars(&self) -> Option<usize> {
+        self.expose_admin_token().map(|t| t.chars().count())
+    }
+
     fn expose_admin_token(&self) -> Option<&str> {
         self.admin_token.as_ref().map(|t| t.expose_secret())
     }

@@ -152,6 +152,13 @@ impl Server {
         builder: PaperlinkMockBuilder,
         addr: SocketAddr,
     ) -> Result<Self, ServerError> {
+        if !addr.ip().is_loopback() && builder.admin_token_chars().is_some_and(|n| n < 16) {
+            return Err(ServerError::Config(MockError::OutOfRange {
+                setting: "the admin token",
+                problem: "must be at least 16 characters on an address other than loopback"
+                    .to_owned(),
+            }));
+        }
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;

@@ -14,7 +14,7 @@ use crate::helpers::{builder, install_tls};
 pub(crate) struct Page {
     pub(crate) root: String,
     pub(crate) http: reqwest::Client,
-    cookie: Option<String>,
+    pub(crate) cookie: Option<String>,
     pub(crate) server: Running,
 }
 

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod contract;
+mod edges;
 mod fakes;
 mod front_doors;
 mod helpers;
