@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::engine::MockCore;
 use crate::engine::admin;
-use crate::engine::clock::{CLOCK_END, Clock, MAX_PERIOD};
+use crate::engine::clock::{Clock, MAX_PERIOD};
 use crate::engine::edge::Hosts;
 use crate::engine::keys::DEFAULT_TEAM;
 use crate::engine::rate_limit::RateLimitPolicy;
@@ -226,10 +226,14 @@ impl PaperlinkMockBuilder {
                 problem: "needs a data_file to import into".to_owned(),
             });
         }
-        if self.start_time.is_some_and(|at| at >= CLOCK_END) {
+        if self.start_time.is_some_and(|at| at > Clock::latest()) {
             return Err(MockError::OutOfRange {
                 setting: "the start time",
-                problem: "must be before 9000-01-01".to_owned(),
+                problem: format!(
+                    "must be at most {} (366 days before the end of the mock's calendar, \
+                     9000-01-01)",
+                    crate::model::millis::format(Clock::latest())
+                ),
             });
         }
         Ok(())
@@ -270,7 +274,7 @@ impl PaperlinkMockBuilder {
     fn seed_products(&self, state: &mut State) -> Result<(), MockError> {
         for (mode, product) in &self.products {
             let team = product.team.as_deref().unwrap_or(DEFAULT_TEAM);
-            admin::insert_product(state, team, product.mode.unwrap_or(*mode), product)?;
+            admin::insert_product(state, team, product.mode.unwrap_or(*mode), product, false)?;
         }
         admin::mark_seeded(state);
         Ok(())

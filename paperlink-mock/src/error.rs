@@ -16,6 +16,10 @@ pub enum MockError {
     /// A seed product's SKU is already used in its team and mode.
     #[error("sku already used in this team and mode")]
     SkuConflict,
+    /// A product with this id is already in the catalog (putting one in replaces nothing
+    /// unless asked to).
+    #[error("a product with id {0} is already in this catalog")]
+    ProductExists(Uuid),
     /// No key with this id.
     #[error("no key with id {0}")]
     UnknownKey(Uuid),
@@ -110,6 +114,7 @@ impl MockError {
             MockError::UnknownMember { .. } => (404, "member_not_found"),
             MockError::RoleInsufficient { .. } => (403, "role_insufficient"),
             MockError::SkuConflict => (409, "sku_conflict"),
+            MockError::ProductExists(_) => (409, "product_exists"),
             MockError::MemberExists { .. } => (409, "member_exists"),
             MockError::OneOwner(_) => (409, "one_owner"),
             MockError::Storage => (503, "storage_unavailable"),

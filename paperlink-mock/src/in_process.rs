@@ -333,7 +333,7 @@ impl PaperlinkMock {
         product: SeedProduct,
     ) -> Result<ProductRecord, MockError> {
         self.core()
-            .change(|state| admin::insert_product(state, DEFAULT_TEAM, mode, &product))?
+            .change(|state| admin::insert_product(state, DEFAULT_TEAM, mode, &product, false))?
     }
 
     /// Moves the mock clock forward (rate windows, revocation delay, idempotency expiry and

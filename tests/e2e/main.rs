@@ -16,6 +16,7 @@ mod load;
 mod mock_rules;
 mod one_clock;
 mod roles;
+mod sandbox_rules;
 mod sdk_mock;
 mod sdk_wire;
 mod shapes;

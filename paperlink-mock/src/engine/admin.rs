@@ -134,11 +134,14 @@ pub(crate) fn remove_member(
 }
 
 /// Puts a product in a catalog directly (no API call, no rate limit), after the create rules.
+/// A product whose id is in use is refused ([`MockError::ProductExists`]) unless `replace`
+/// says to replace it.
 pub(crate) fn insert_product(
     state: &mut State,
     team: &str,
     mode: KeyMode,
     seed: &SeedProduct,
+    replace: bool,
 ) -> Result<ProductRecord, MockError> {
     let team = team_name(team)?;
     let new = seed.checked().map_err(MockError::InvalidProduct)?;
@@ -152,12 +155,15 @@ pub(crate) fn insert_product(
         crate::model::DEFAULT_PRODUCT_TYPE,
         state.settings.default_unit.as_str(),
     );
-    let entry = catalog
-        .create(id, new, created, defaults)
-        .map_err(|e| match e {
-            CatalogError::SkuTaken => MockError::SkuConflict,
-            CatalogError::NotFound => MockError::InvalidProduct(Vec::new()),
-        })?;
+    let filed = match (catalog.contains(&id), replace) {
+        (true, false) => return Err(MockError::ProductExists(id)),
+        (true, true) => catalog.replace(id, new, created, defaults),
+        (false, _) => catalog.create(id, new, created, defaults),
+    };
+    let entry = filed.map_err(|e| match e {
+        CatalogError::SkuTaken => MockError::SkuConflict,
+        CatalogError::NotFound => MockError::InvalidProduct(Vec::new()),
+    })?;
     let entry = if seed.status == Some(ProductStatus::Archived) {
         catalog
             .archive(&id, created)
@@ -195,10 +201,12 @@ pub(crate) fn mark_seeded(state: &mut State) {
 }
 
 /// Back to the seeded keys (not revoked, never used) and products, every team back to its
-/// first Owner; forgets idempotency records, rate windows, the journal and faults. The clock
-/// keeps running.
+/// first Owner, the clock back to where it started (real time for a standalone server);
+/// forgets idempotency records, rate windows, the journal and faults.
 pub(crate) fn reset(state: &mut State) {
     state.changes.record(|| Change::Reset);
+    state.clock.rewind();
+    state.changes.record(|| Change::Clock { advanced_ms: 0 });
     if let Some(seeded) = state.seeded.clone() {
         state.keys = seeded.keys;
         state.catalogs = seeded.catalogs;

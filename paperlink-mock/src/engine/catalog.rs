@@ -266,6 +266,24 @@ impl Catalog {
         Ok(self.file(Box::new(ProductEntry::new(record)), true))
     }
 
+    /// Replaces the product with this id by a new one built from a create body (its SKU must
+    /// be free or its own).
+    pub(crate) fn replace(
+        &mut self,
+        id: Uuid,
+        new: NewProduct,
+        now: OffsetDateTime,
+        defaults: (&str, &str),
+    ) -> Result<&ProductEntry, CatalogError> {
+        let record = new_record(id, new, now, defaults);
+        if let Some(sku) = &record.sku
+            && self.sku_owner(sku).is_some_and(|owner| owner != id)
+        {
+            return Err(CatalogError::SkuTaken);
+        }
+        Ok(self.insert(record))
+    }
+
     /// Inserts a record as is (seeding, restoring state, updates), replacing one with the same
     /// id.
     pub(crate) fn insert(&mut self, record: ProductRecord) -> &ProductEntry {

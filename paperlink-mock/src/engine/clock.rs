@@ -5,10 +5,12 @@ use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
-/// The latest time the mock clock shows. An advance past it is refused (400 from
-/// `/__admin/clock/advance`); through the Rust API the clock stops there. Every period the mock
-/// adds to a time (a rate window, 24 h of idempotency, 90 days of revocation retention, a
-/// revocation delay, each at most [`MAX_PERIOD`]) stays in range past it.
+/// The end of the mock's calendar. The clock is never moved by hand closer to it than
+/// [`MAX_PERIOD`]: an advance that would is refused (400 from `/__admin/clock/advance`), and
+/// through the Rust API the clock stops there, so every period the mock adds to a time (a rate
+/// window, 24 h of idempotency, 90 days of revocation retention, a revocation delay, each at
+/// most [`MAX_PERIOD`]) still ends before it: rate windows still slide and revocations still
+/// take effect.
 pub const CLOCK_END: OffsetDateTime = time::macros::datetime!(9000-01-01 0:00 UTC);
 
 /// The longest rate-limit window and revocation delay the mock accepts (366 days).
@@ -60,15 +62,26 @@ impl Clock {
         u64::try_from(self.advanced.as_millis()).unwrap_or(u64::MAX)
     }
 
+    /// The latest time the clock can be moved to by hand: [`MAX_PERIOD`] before [`CLOCK_END`].
+    pub(crate) fn latest() -> OffsetDateTime {
+        CLOCK_END - time::Duration::seconds(MAX_PERIOD.as_secs().cast_signed())
+    }
+
     /// How far the clock can still be moved by hand.
     pub(crate) fn room(&self) -> Duration {
-        let left = CLOCK_END - self.now();
+        let left = Self::latest() - self.now();
         Duration::try_from(left).unwrap_or(Duration::ZERO)
     }
 
-    /// Moves the clock forward, stopping at [`CLOCK_END`].
+    /// Moves the clock forward, stopping at the latest time.
     pub(crate) fn advance(&mut self, by: Duration) {
         self.advanced = self.advanced.saturating_add(by.min(self.room()));
+    }
+
+    /// Undoes every move by hand: real time again for a system clock, the start for a frozen
+    /// one.
+    pub(crate) fn rewind(&mut self) {
+        self.advanced = Duration::ZERO;
     }
 
     /// Sets how far the clock has been moved by hand (a restored state).

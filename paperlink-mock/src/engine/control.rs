@@ -127,10 +127,9 @@ pub(crate) fn handle(
         (&Method::POST, ["keys"]) => create_key(state, request),
         (&Method::GET, ["keys"]) => {
             let team = query(request, "team");
-            Ok(MockResponse::json(
-                200,
-                data_body(&state.keys.list(team.as_deref())),
-            ))
+            paged(request, state.keys.list(team.as_deref()), |k| {
+                k.id.to_string()
+            })
         }
         (&Method::POST, ["keys", id, "revoke"]) => revoke(state, request, id),
         (_, ["teams", team, "members"]) => members(state, request, &decoded(team), None),
@@ -148,7 +147,7 @@ pub(crate) fn handle(
         }
         (&Method::GET, ["requests"]) => {
             let journal: Vec<_> = state.journal.iter().map(JournalEntry::record).collect();
-            Ok(MockResponse::json(200, data_body(&journal)))
+            paged(request, journal, |r| r.request_id.clone())
         }
         (&Method::GET, ["faults"]) => Ok(MockResponse::json(200, data_body(&state.faults.list()))),
         (&Method::POST, ["faults"]) => {
@@ -161,7 +160,12 @@ pub(crate) fn handle(
         (&Method::POST, ["products"]) => body::<SeedProduct>(request).and_then(|seed| {
             let team = seed.team.clone().unwrap_or_else(|| DEFAULT_TEAM.to_owned());
             let mode = seed.mode.unwrap_or(KeyMode::Test);
-            answer(201, admin::insert_product(state, &team, mode, &seed))
+            let replace = query(request, "replace").is_some_and(|v| v == "true");
+            let status = if replace { 200 } else { 201 };
+            answer(
+                status,
+                admin::insert_product(state, &team, mode, &seed, replace),
+            )
         }),
         (&Method::GET, ["products"]) => {
             let team = query(request, "team").unwrap_or_else(|| DEFAULT_TEAM.to_owned());
@@ -170,10 +174,10 @@ pub(crate) fn handle(
                 Some(Ok(mode)) => Ok(mode),
                 None => Ok(KeyMode::Test),
             }
-            .map(|mode| {
+            .and_then(|mode| {
                 let products =
                     crate::engine::catalog::catalog_of(&mut state.catalogs, &team, mode).snapshot();
-                MockResponse::json(200, data_body(&products))
+                paged(request, products, |p| p.id.to_string())
             })
         }
         _ => Err(MockResponse::error(
@@ -183,6 +187,57 @@ pub(crate) fn handle(
         )),
     };
     result.unwrap_or_else(|response| response)
+}
+
+/// The most items a control-plane list answers with at once (and its default page).
+pub(crate) const MAX_PAGE: usize = 1_000;
+
+/// A page of a control-plane list, in the list's order: `limit` items (1 to [`MAX_PAGE`],
+/// [`MAX_PAGE`] by default) after the one whose id is `after`, as
+/// `{"data": [...], "nextCursor": id | null}`; the cursor names the last item when more follow.
+/// No answer holds more than a page, so a client that stops reading holds little.
+fn paged<T: Serialize>(
+    request: &MockRequest,
+    items: Vec<T>,
+    id: impl Fn(&T) -> String,
+) -> Result<MockResponse, MockResponse> {
+    let limit = match query(request, "limit").map(|n| n.parse::<usize>()) {
+        None => MAX_PAGE,
+        Some(Ok(n)) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(_) => {
+            return Err(MockResponse::invalid(vec![FieldError::new(
+                "limit",
+                format!("must be an integer from 1 to {MAX_PAGE}"),
+            )]));
+        }
+    };
+    let start = match query(request, "after") {
+        None => 0,
+        Some(after) => match items.iter().position(|item| id(item) == after) {
+            Some(at) => at + 1,
+            None => {
+                return Err(MockResponse::invalid(vec![FieldError::new(
+                    "after",
+                    "is not a cursor from this list",
+                )]));
+            }
+        },
+    };
+    let end = start.saturating_add(limit).min(items.len());
+    let page = items.get(start..end).unwrap_or_default();
+    let next_cursor = (end < items.len()).then(|| page.last().map(&id)).flatten();
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page<'a, T> {
+        data: &'a [T],
+        next_cursor: Option<String>,
+    }
+    let body = serde_json::to_vec(&Page {
+        data: page,
+        next_cursor,
+    })
+    .unwrap_or_default();
+    Ok(MockResponse::json(200, body))
 }
 
 fn create_key(state: &mut State, request: &MockRequest) -> Result<MockResponse, MockResponse> {
@@ -272,8 +327,10 @@ fn advance(state: &mut State, request: &MockRequest) -> Result<MockResponse, Moc
             MockResponse::invalid(vec![FieldError::new(
                 "seconds",
                 format!(
-                    "must be a number from 0 to {} (the clock stops at {})",
+                    "must be a number from 0 to {} (the clock moves by hand up to {}, the \
+                     longest period the mock knows before the end of its calendar, {})",
                     room.as_secs(),
+                    millis::format(crate::engine::clock::Clock::latest()),
                     millis::format(crate::engine::clock::CLOCK_END)
                 ),
             )])

@@ -140,10 +140,11 @@ impl Fault {
         let refused =
             |field: &'static str, message: String| MockError::InvalidFault { field, message };
         match &self.kind {
-            FaultKind::Status { status, .. } if !(100..=599).contains(status) => {
+            // An informational status (1xx) is no answer to a request: refused.
+            FaultKind::Status { status, .. } if !(200..=599).contains(status) => {
                 return Err(refused(
                     "kind.status",
-                    "must be an HTTP status from 100 to 599".to_owned(),
+                    "must be an HTTP status from 200 to 599".to_owned(),
                 ));
             }
             FaultKind::Delay { millis } if u128::from(*millis) > MAX_FAULT_DELAY.as_millis() => {
