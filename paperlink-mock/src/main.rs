@@ -68,6 +68,10 @@ struct Args {
     /// Seconds a client has to send a request's body once its head is in.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     body_timeout: u64,
+    /// Seconds a write to a client may wait for the client to read (a client that stops
+    /// reading its answers is disconnected after it).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    write_timeout: u64,
     /// Connections served at once (more wait in the listen queue).
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u64).range(1..=65536))]
     max_connections: u64,
@@ -169,6 +173,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut limits = Limits::default();
     limits.header_timeout = Duration::from_secs(args.header_timeout);
     limits.body_timeout = Duration::from_secs(args.body_timeout);
+    limits.write_timeout = Duration::from_secs(args.write_timeout);
     limits.max_connections = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
     limits.shutdown_timeout = Duration::from_secs(args.shutdown_timeout);
     let server = Server::bind(builder, SocketAddr::new(args.host, args.port))

@@ -73,6 +73,39 @@ fn the_binary_starts_answers_and_stops_on_sigterm() {
 }
 
 #[test]
+fn a_log_line_keeps_at_most_a_cut_path_however_long_the_request_path() {
+    let (mut child, base, _) = spawn(&["--port", "0"], Some("info"));
+    let long = "x".repeat(60_000);
+    let statuses: Vec<u16> = (0..20)
+        .map(|_| status_of(&format!("{base}/products/{long}")))
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 404),
+        "{statuses:?}"
+    );
+    assert!(terminate(&mut child).success());
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let request_lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("/products/xxx"))
+        .collect();
+    assert_eq!(request_lines.len(), 20, "one log line per request");
+    let longest = request_lines
+        .iter()
+        .map(|l| l.len())
+        .max()
+        .unwrap_or_default();
+    assert!(longest < 2_048, "a log line of {longest} bytes");
+    assert!(request_lines[0].contains("[cut]"), "{}", request_lines[0]);
+}
+
+#[test]
 fn a_closed_stdout_does_not_stop_the_server() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"))
         .args(["--port", "0"])

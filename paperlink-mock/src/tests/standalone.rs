@@ -44,6 +44,7 @@ fn limits(header: u64, body: u64, connections: usize, shutdown: u64) -> Limits {
         body_timeout: Duration::from_millis(body),
         max_connections: connections,
         shutdown_timeout: Duration::from_millis(shutdown),
+        ..Limits::default()
     }
 }
 
@@ -144,4 +145,36 @@ async fn shutdown_ends_by_its_deadline_whatever_clients_still_hold() {
         TcpStream::connect(addr).await.is_err(),
         "no longer accepting"
     );
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
+    let mut limits = limits(60_000, 60_000, 2, 1_000);
+    limits.write_timeout = Duration::from_millis(300);
+    let (addr, _stop, _running) = start(limits).await;
+    // Both slots taken by clients that pipeline requests for a large document and never read
+    // an answer: the server's writes stall once the socket buffers are full.
+    let mut stuck = Vec::new();
+    for _ in 0..2 {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        let (_reader, mut writer) = stream.into_split();
+        let pipelined = GET_SPEC.repeat(400);
+        let writing = tokio::spawn(async move {
+            let _ = writer.write_all(&pipelined).await;
+            writer
+        });
+        stuck.push((_reader, writing));
+    }
+    // A third client is served once the stalled ones are dropped.
+    let mut waiting = TcpStream::connect(addr)
+        .await
+        .expect("the kernel queues it");
+    waiting.write_all(GET_SPEC).await.expect("write");
+    let mut head = [0u8; 12];
+    tokio::time::timeout(BOUND, waiting.read_exact(&mut head))
+        .await
+        .expect("served within the bound: the stalled clients were dropped")
+        .expect("read");
+    assert_eq!(&head, b"HTTP/1.1 200");
+    drop(stuck);
 }

@@ -43,10 +43,14 @@ use secrecy::SecretString;
 
 use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
 use crate::engine::edge::Hosts;
+use crate::engine::journal::journal_text;
 use crate::engine::{MockCore, MockRequest, MockResponse};
 use crate::error::MockError;
 use crate::model::{API_PREFIX, KeyMode, KeyScope, MAX_BODY};
+use crate::standalone::write_deadline::WriteDeadline;
 use crate::ui::Ui;
+
+mod write_deadline;
 
 /// How the server protects itself from slow, silent or too many clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +63,10 @@ pub struct Limits {
     /// How long a client has to send a request's body once its head is in; a late body gets
     /// 408 and the connection is closed. Default 30 s.
     pub body_timeout: Duration,
+    /// How long a write to a client may wait for the client to read: a client that stops
+    /// reading its answers has its connection closed after it, so it holds neither a
+    /// connection slot nor an unsent answer. Default 30 s.
+    pub write_timeout: Duration,
     /// Connections served at once; more wait in the listen queue until one closes (so the
     /// server never runs out of file descriptors). Default 512.
     pub max_connections: usize,
@@ -72,6 +80,7 @@ impl Default for Limits {
         Self {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
             max_connections: 512,
             shutdown_timeout: Duration::from_secs(10),
         }
@@ -89,6 +98,7 @@ impl Limits {
         let timeouts = [
             ("the header timeout", self.header_timeout),
             ("the body timeout", self.body_timeout),
+            ("the write timeout", self.write_timeout),
             ("the shutdown timeout", self.shutdown_timeout),
         ];
         for (setting, value) in timeouts {
@@ -271,6 +281,7 @@ impl Server {
                 let core = Arc::clone(&core);
                 async move { Ok::<_, Infallible>(serve_request(core, limits, request).await) }
             });
+            let stream = WriteDeadline::new(stream, limits.write_timeout);
             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
                 let _slot = slot;
@@ -444,7 +455,7 @@ async fn serve_request(
     }
     tracing::info!(
         method = %incoming.method,
-        path = %incoming.path,
+        path = %journal_text(&incoming.path),
         status = response.status,
         key = %response.key_prefix.as_deref().unwrap_or("-"),
         request_id = %response.header_value("x-request-id").unwrap_or("-"),
