@@ -59,7 +59,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
-//! use paperlink_sdk::{ApiKey, Client, CreateProduct, Error};
+//! use paperlink_sdk::{codes, ApiKey, Client, CreateProduct, Error};
 //! use rust_decimal::Decimal;
 //! # let mock = PaperlinkMock::start().await;
 //! # let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
@@ -70,7 +70,7 @@
 //! match attempt {
 //!     Err(Error::ScopeInsufficient(api)) => {
 //!         assert_eq!(api.status(), 403);
-//!         assert_eq!(api.code(), Some("scope_insufficient"));
+//!         assert_eq!(api.code(), Some(codes::SCOPE_INSUFFICIENT));
 //!         assert!(api.request_id().is_some());
 //!     }
 //!     other => panic!("expected a scope error, got {other:?}"),
@@ -78,6 +78,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Branch on the variant, and where a variant covers several causes, on
+//! [`ApiError::code`] compared with a constant of [`codes`] (every code the API sends, once),
+//! never on the message.
 //!
 //! # Testing your code
 //!
@@ -119,6 +123,7 @@
 mod api;
 mod auth;
 mod client;
+pub mod codes;
 mod config;
 mod error;
 #[doc(hidden)]

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod contract;
+mod fake_parity;
 mod fakes;
 mod helpers;
 mod hostile;
