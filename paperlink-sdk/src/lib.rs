@@ -146,7 +146,7 @@ pub use client::{
 };
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,
+    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE, install_crypto_provider,
 };
 pub use error::{ApiError, ConfigError, Error, FieldError, Result, TransportError};
 pub use pagination::{MAX_EMPTY_PAGES, Page};
