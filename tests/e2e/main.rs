@@ -6,6 +6,7 @@ mod bad_input;
 mod contract;
 mod fake_parity;
 mod fakes;
+mod guides;
 mod helpers;
 mod hostile;
 mod in_process;
