@@ -6,11 +6,19 @@
 //! cargo run -p paperlink-examples --example read_write_sync -- examples/data/catalog.csv
 //! ```
 //!
-//! Every write carries an idempotency key derived from what it writes, so a retry, a re-run or
-//! a crash mid-way never duplicates anything: the next run lists what exists and only does
-//! what is left. Offline (the default) it shows exactly that against paperlink-mock: a first
-//! run that dies after two writes, a second that finishes, a third that changes nothing. With
-//! `PAPERLINK_API_KEY` set (Read & Write) it syncs the real catalog once.
+//! Each write carries the SDK's own `Idempotency-Key`, one per call and the same on each of its
+//! retries, so a retried write is applied once. A re-run or a crash mid-way duplicates nothing
+//! either: each run first lists what exists and only does what is left, and the server refuses
+//! a second product with the same SKU. Offline (the default) it shows exactly that against
+//! paperlink-mock: a first run that dies after two writes, a second that finishes, a third
+//! that changes nothing. With `PAPERLINK_API_KEY` set (Read & Write) it syncs the real catalog
+//! once.
+//!
+//! The key is never derived from what is written. An update sends absolute values, so
+//! replaying it is harmless only while it is the same call: a key built from the row's content
+//! (`sync-update-{id}-{digest}`) makes a price that goes A, B, A, B within the server's 24 hours
+//! of idempotency records get the second call's answer for the fourth: the run is told B while
+//! the server keeps A, on every run for a day. The test at the end of this file is that case.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -20,10 +28,9 @@ use paperlink_examples::{Backend, BoxError};
 use paperlink_mock::{KeyMode, KeyScope, SeedProduct};
 use paperlink_sdk::{
     Client, CreateProduct, Currency, Decimal, ListProducts, Product, ProductStatus, StatusFilter,
-    UpdateProduct, WriteOptions,
+    UpdateProduct,
 };
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 /// One line of the catalog file. Prices are text so that `120.10` stays exact.
 #[derive(Debug, Clone, Deserialize)]
@@ -51,27 +58,31 @@ struct Item {
     tax_rate: Option<Decimal>,
     unit_of_measure: Option<String>,
     description: Option<String>,
-    digest: String,
 }
 
 fn read_catalog(path: &Path) -> Result<Vec<Item>, BoxError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let rows: Vec<Row> = if path
+    let csv = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    parse_catalog(&text, csv, &path.display().to_string())
+}
+
+/// The rows of a catalog's text (CSV, or else JSON), checked; `origin` names it in errors.
+fn parse_catalog(text: &str, csv: bool, origin: &str) -> Result<Vec<Item>, BoxError> {
+    let rows: Vec<Row> = if csv {
         csv::Reader::from_reader(text.as_bytes())
             .deserialize()
             .collect::<Result<_, _>>()?
     } else {
-        serde_json::from_str(&text)?
+        serde_json::from_str(text)?
     };
     let mut seen = HashSet::new();
     rows.into_iter()
         .enumerate()
         .map(|(line, row)| {
-            let at = |what: &str| format!("{} entry {}: {what}", path.display(), line + 1);
+            let at = |what: &str| format!("{origin} entry {}: {what}", line + 1);
             if row.sku.trim().is_empty() || !seen.insert(row.sku.clone()) {
                 return Err(at("sku is empty or repeated").into());
             }
@@ -79,7 +90,6 @@ fn read_catalog(path: &Path) -> Result<Vec<Item>, BoxError> {
                 Decimal::from_str_exact(text.trim()).map_err(|e| at(&format!("{text:?}: {e}")))
             };
             let non_empty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-            let digest = hex(&Sha256::digest(format!("{row:?}").as_bytes()));
             Ok(Item {
                 unit_price: decimal(&row.unit_price)?,
                 currency: row.currency.parse().map_err(|e| at(&format!("{e}")))?,
@@ -88,14 +98,9 @@ fn read_catalog(path: &Path) -> Result<Vec<Item>, BoxError> {
                 description: non_empty(row.description),
                 sku: row.sku,
                 name: row.name,
-                digest,
             })
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
 fn differs(p: &Product, item: &Item) -> bool {
@@ -155,9 +160,7 @@ async fn sync(
                 if let Some(description) = &item.description {
                     new = new.description(description);
                 }
-                let key = WriteOptions::new()
-                    .idempotency_key_from(format!("sync-create-{}-{}", item.sku, item.digest));
-                client.products().create_with(new, key).await?;
+                client.products().create(new).await?;
                 println!("  created   {}", item.sku);
                 changes.created += 1;
             }
@@ -184,9 +187,8 @@ async fn sync(
                 if let Some(unit) = &item.unit_of_measure {
                     change = change.unit_of_measure(unit);
                 }
-                let key = WriteOptions::new()
-                    .idempotency_key(format!("sync-update-{}-{}", p.id, item.digest));
-                client.products().update_with(p.id, change, key).await?;
+                // Absolute values: the SDK's key for this one call is all a retry needs.
+                client.products().update(p.id, change).await?;
                 println!(
                     "  updated   {} (price {} -> {})",
                     item.sku, p.unit_price, item.unit_price
@@ -202,13 +204,7 @@ async fn sync(
             if crashed(&changes) {
                 return Err("simulated crash".into());
             }
-            client
-                .products()
-                .delete_with(
-                    p.id,
-                    WriteOptions::new().idempotency_key(format!("sync-archive-{}", p.id)),
-                )
-                .await?;
+            client.products().delete(p.id).await?;
             println!("  archived  {sku} (no longer in the file)");
             changes.archived += 1;
         }
@@ -263,4 +259,43 @@ async fn main() -> Result<(), BoxError> {
         return Err("the sync did not converge".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use paperlink_mock::PaperlinkMock;
+    use paperlink_sdk::ApiKey;
+
+    use super::*;
+
+    fn catalog(price: &str) -> Vec<Item> {
+        let text = format!(
+            r#"[{{"sku":"WD-001","name":"Web Design","unitPrice":"{price}","currency":"USD"}}]"#
+        );
+        parse_catalog(&text, false, "test").unwrap()
+    }
+
+    /// A price that goes A -> B -> A -> B within the 24 hours an idempotency record is kept
+    /// (the mock's clock does not move here): each run must leave the file's price on the
+    /// server, and the fourth must not be answered from the second's record.
+    #[tokio::test]
+    async fn a_price_that_goes_back_and_forth_is_stored_as_the_file_says_each_time() {
+        let mock = PaperlinkMock::start().await;
+        let client = Client::builder()
+            .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadWrite)).unwrap())
+            .base_url(mock.base_url())
+            .build()
+            .unwrap();
+        for (run, price) in ["19.99", "24.50", "19.99", "24.50"].into_iter().enumerate() {
+            sync(&client, &catalog(price), None).await.unwrap();
+            let stored: Vec<String> = mock
+                .products(KeyMode::Test)
+                .iter()
+                .map(|p| p.unit_price.as_str().to_owned())
+                .collect();
+            assert_eq!(stored, [price], "after run {}", run + 1);
+        }
+    }
 }

@@ -26,7 +26,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// reqwest is built without a default crypto provider in this workspace (see the README).
 pub fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    paperlink_sdk::install_crypto_provider();
 }
 
 /// Sends a control-plane request straight to the embedded mock's core: its status.

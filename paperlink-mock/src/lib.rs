@@ -21,7 +21,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let _ = rustls::crypto::ring::default_provider().install_default();
+//! # paperlink_sdk::install_crypto_provider();
 //! use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 //! use secrecy::ExposeSecret;
 //!
@@ -48,7 +48,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let _ = rustls::crypto::ring::default_provider().install_default();
+//! # paperlink_sdk::install_crypto_provider();
 //! use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 //! use secrecy::ExposeSecret;
 //!
@@ -73,7 +73,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let _ = rustls::crypto::ring::default_provider().install_default();
+//! # paperlink_sdk::install_crypto_provider();
 //! use std::time::Duration;
 //! use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, RateLimitPolicy, SeedProduct};
 //! use rust_decimal::Decimal;
@@ -105,7 +105,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let _ = rustls::crypto::ring::default_provider().install_default();
+//! # paperlink_sdk::install_crypto_provider();
 //! use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 //! use secrecy::ExposeSecret;
 //! use wiremock::{Mock, ResponseTemplate, matchers::{method, path}};

@@ -304,10 +304,10 @@ impl Client {
         if let Some(id) = &request_id {
             span.record("request_id", id.as_str());
         }
-        if let Some(limit) = rate_limit {
-            if let Ok(mut last) = inner.last_rate_limit.lock() {
-                *last = Some(limit);
-            }
+        if let Some(limit) = rate_limit
+            && let Ok(mut last) = inner.last_rate_limit.lock()
+        {
+            *last = Some(limit);
         }
         let limit = inner.max_response_bytes;
         let too_large = |request_id: Option<String>| Error::ResponseTooLarge {

@@ -337,12 +337,31 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-/// reqwest is built without a default rustls crypto provider (see the README): use ring unless
-/// the application installed one already.
-fn install_crypto_provider() {
+/// Installs *ring* as this process's default rustls crypto provider, unless the application
+/// installed one already. [`ClientBuilder::build`] does this itself; call it before you build
+/// your own `reqwest::Client` with the SDK's reqwest features (`rustls-no-provider`), which
+/// panics without a provider.
+///
+/// The SDK uses *ring* on purpose: it builds in a few seconds (see the README). rustls 0.23.48 deprecates `rustls::crypto::ring::default_provider` because
+/// *ring* has no post-quantum key exchange; this function is the one place that calls it, so
+/// neither the SDK nor your code warns. To have post-quantum key exchange, install
+/// aws-lc-rs's provider first (or pass your own client with
+/// [`ClientBuilder::http_client`]): this function then leaves it in place.
+///
+/// ```
+/// paperlink_sdk::install_crypto_provider();
+/// let http = reqwest::Client::builder().build()?;
+/// # drop(http);
+/// # Ok::<(), reqwest::Error>(())
+/// ```
+pub fn install_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Deprecated in rustls 0.23.48 ("no support for post-quantum algorithms"), still the
+        // provider this crate chooses; the only call in the SDK.
+        #[allow(deprecated)]
+        let ring = rustls::crypto::ring::default_provider();
         // An error means another thread installed one first, which is just as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = ring.install_default();
     }
 }
 

@@ -182,7 +182,9 @@ impl Error {
         let api = Box::new(api);
         match api.status {
             401 => Error::Unauthorized(api),
-            403 if api.code() == Some("scope_insufficient") => Error::ScopeInsufficient(api),
+            403 if api.code() == Some(crate::codes::SCOPE_INSUFFICIENT) => {
+                Error::ScopeInsufficient(api)
+            }
             403 => Error::Forbidden(api),
             404 => Error::NotFound(api),
             400 | 422 => Error::Validation(api),

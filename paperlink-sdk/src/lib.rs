@@ -24,8 +24,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use futures_util::TryStreamExt;
-//! use paperlink_sdk::{ApiKey, Client, CreateProduct, ListProducts, UpdateProduct};
-//! use rust_decimal::Decimal;
+//! use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, ListProducts, UpdateProduct};
 //! # use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
 //! # let mock = PaperlinkMock::start().await;
 //! # let token = mock.token(KeyMode::Test, KeyScope::ReadWrite);
@@ -53,14 +52,31 @@
 //! # }
 //! ```
 //!
+//! # Ids and prices
+//!
+//! A [`ProductId`] comes from a product (`product.id`), or is parsed from its text (the
+//! canonical hyphenated UUID, as the API and the dashboard show it), or wraps a `uuid::Uuid`
+//! ([`ProductId::from_uuid`]). Prices are [`Decimal`], re-exported from `rust_decimal`, so
+//! `paperlink_sdk::Decimal` is the only import they need; they are exact (`120.10` stays
+//! `120.10`), never `f64`.
+//!
+//! ```
+//! use paperlink_sdk::{Decimal, ProductId};
+//!
+//! let id: ProductId = "a1b2c3d4-e5f6-4890-abcd-ef1234567890".parse()?;
+//! assert_eq!(id.to_string(), "a1b2c3d4-e5f6-4890-abcd-ef1234567890");
+//! assert!("not-an-id".parse::<ProductId>().is_err());
+//! assert_eq!(Decimal::new(12010, 2).to_string(), "120.10");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Errors
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
-//! use paperlink_sdk::{ApiKey, Client, CreateProduct, Error};
-//! use rust_decimal::Decimal;
+//! use paperlink_sdk::{codes, ApiKey, Client, CreateProduct, Decimal, Error};
 //! # let mock = PaperlinkMock::start().await;
 //! # let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
 //!
@@ -70,7 +86,7 @@
 //! match attempt {
 //!     Err(Error::ScopeInsufficient(api)) => {
 //!         assert_eq!(api.status(), 403);
-//!         assert_eq!(api.code(), Some("scope_insufficient"));
+//!         assert_eq!(api.code(), Some(codes::SCOPE_INSUFFICIENT));
 //!         assert!(api.request_id().is_some());
 //!     }
 //!     other => panic!("expected a scope error, got {other:?}"),
@@ -78,6 +94,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A [`Client`] holding a Read-only key compiles every write, and the server refuses each one
+//! at run time with [`Error::ScopeInsufficient`], as above. Only a [`ReadOnlyClient`]
+//! ([`Client::read_only`], [`ClientBuilder::build_read_only`]) is checked at compile time: its
+//! handles have no write methods. Give a reporting job a `ReadOnlyClient`.
+//!
+//! Branch on the variant, and where a variant covers several causes, on
+//! [`ApiError::code`] compared with a constant of [`codes`] (every code the API sends, once),
+//! never on the message.
 //!
 //! # Testing your code
 //!
@@ -112,6 +137,53 @@
 //! Under tokio's paused time instead, both timers must be off (see
 //! [`ClientBuilder::no_timeout`]).
 //!
+//! **The in-process clock stands still.** `PaperlinkMock`'s clock is frozen at its first use
+//! and moves only when something advances it (`mock.advance_clock`, or the client's waits
+//! through `sleep_with(mock.sleeper())`). Two updates in a row therefore get the same
+//! `updatedAt`; a test that checks `updatedAt` moves advances the clock between them. (The
+//! standalone server's clock follows real time, plus any advances.)
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//! use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock};
+//! use paperlink_sdk::{ApiKey, Client, CreateProduct, Decimal, UpdateProduct};
+//!
+//! let mock = PaperlinkMock::start().await;
+//! let client = Client::builder()
+//!     .api_key(ApiKey::from_secret(mock.token(KeyMode::Test, KeyScope::ReadWrite))?)
+//!     .base_url(mock.base_url())
+//!     .build()?;
+//! let products = client.products();
+//! let created = products.create(CreateProduct::new("Web Design", Decimal::ONE, "EUR".parse()?)).await?;
+//! let first = products.update(created.id, UpdateProduct::new().unit_price(Decimal::TWO)).await?;
+//! let second = products.update(created.id, UpdateProduct::new().unit_price(Decimal::TEN)).await?;
+//! assert_eq!(first.updated_at, second.updated_at); // the clock did not move
+//!
+//! mock.advance_clock(Duration::from_secs(1));
+//! let third = products.update(created.id, UpdateProduct::new().unit_price(Decimal::ONE)).await?;
+//! assert_eq!((third.updated_at - second.updated_at).whole_seconds(), 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! **The same names in both crates.** [`ProductStatus`], [`FieldError`] and
+//! [`MAX_IDEMPOTENCY_KEY`] exist in `paperlink_sdk` and in `paperlink_mock`. The SDK's are what
+//! your code gets from the API; the mock's describe the mock's own state (`mock.products(..)`)
+//! and its wire helpers. They agree, but they are different types: in a test that uses both,
+//! import the SDK's and name the mock's by path (or rename one on import).
+//!
+//! ```
+//! use paperlink_mock::ProductStatus as MockStatus;
+//! use paperlink_sdk::{MAX_IDEMPOTENCY_KEY, ProductStatus};
+//!
+//! // The same wire spelling on both sides.
+//! assert_eq!(serde_json::to_value(MockStatus::Archived)?, ProductStatus::Archived.as_str());
+//! assert_eq!(MAX_IDEMPOTENCY_KEY, paperlink_mock::bounds::MAX_IDEMPOTENCY_KEY);
+//! # Ok::<(), serde_json::Error>(())
+//! ```
+//!
 //! **Against a fake.** Code written against [`ProductsRead`] / [`ProductsApi`] takes a fake in
 //! unit tests; [`testing`] builds what the fake returns (products, every API error) and shows
 //! a complete one. [`async_trait`](macro@crate::async_trait) is re-exported for implementing the traits.
@@ -119,6 +191,7 @@
 mod api;
 mod auth;
 mod client;
+pub mod codes;
 mod config;
 mod error;
 #[doc(hidden)]
@@ -141,7 +214,7 @@ pub use client::{
 };
 pub use config::{
     ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE,
+    DEFAULT_TIMEOUT, ENV_API_KEY, ENV_BASE_URL, MAX_RESPONSE_BYTES_RANGE, install_crypto_provider,
 };
 pub use error::{ApiError, ConfigError, Error, FieldError, Result, TransportError};
 pub use pagination::{MAX_EMPTY_PAGES, Page};

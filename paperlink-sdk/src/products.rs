@@ -191,8 +191,7 @@ impl ListProducts {
 /// The body of `POST /products`: the three required fields, plus optional ones by setter.
 ///
 /// ```
-/// use paperlink_sdk::CreateProduct;
-/// use rust_decimal::Decimal;
+/// use paperlink_sdk::{CreateProduct, Decimal};
 ///
 /// let new = CreateProduct::new("Web Design", Decimal::new(12010, 2), "USD".parse()?)
 ///     .sku("WD-001")

@@ -67,6 +67,7 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
+use crate::codes;
 use crate::error::{ApiError, Error, FieldError};
 use crate::products::{Product, ProductStatus};
 use crate::rate_limit::RateLimit;
@@ -223,12 +224,12 @@ impl From<ProductBuilder> for Product {
 /// ```
 /// use std::time::Duration;
 /// use paperlink_sdk::testing::ApiErrorBuilder;
-/// use paperlink_sdk::{Error, RateLimit};
+/// use paperlink_sdk::{codes, Error, RateLimit};
 ///
-/// let error = ApiErrorBuilder::new(422)
-///     .code("validation_error")
-///     .message("unitPrice must be at least 0")
-///     .field("unitPrice", "must be at least 0")
+/// let error = ApiErrorBuilder::new(400)
+///     .code(codes::VALIDATION_ERROR)
+///     .message("the request is invalid")
+///     .field("unitPrice", "must be greater than or equal to 0")
 ///     .request_id("req-1")
 ///     .into_error();
 /// assert!(matches!(&error, Error::Validation(api) if api.details()[0].field == "unitPrice"));
@@ -253,61 +254,65 @@ impl ApiErrorBuilder {
         }
     }
 
-    /// `401 unauthorized`: a missing, unknown or revoked key.
+    /// `401 unauthorized` ([`codes::UNAUTHORIZED`]): a missing, unknown or revoked key.
     pub fn unauthorized() -> Self {
         Self::new(401)
-            .code("unauthorized")
-            .message("invalid or revoked api key")
+            .code(codes::UNAUTHORIZED)
+            .message("invalid or revoked API key")
     }
 
-    /// `403 scope_insufficient`: a write with a Read-only key.
+    /// `403 scope_insufficient` ([`codes::SCOPE_INSUFFICIENT`]): a write with a Read-only key.
     pub fn scope_insufficient() -> Self {
         Self::new(403)
-            .code("scope_insufficient")
-            .message("this key is read-only")
+            .code(codes::SCOPE_INSUFFICIENT)
+            .message("this API key is Read-only; writes need a Read & Write key")
     }
 
-    /// `404 not_found`.
+    /// `404 product_not_found` ([`codes::PRODUCT_NOT_FOUND`]): no product with this id in the
+    /// key's team and mode.
     pub fn not_found() -> Self {
         Self::new(404)
-            .code("not_found")
-            .message("product not found")
+            .code(codes::PRODUCT_NOT_FOUND)
+            .message("no product with this id")
     }
 
-    /// `409 sku_conflict`: the SKU is taken in this team and mode.
+    /// `409 sku_conflict` ([`codes::SKU_CONFLICT`]): the SKU is taken in this team and mode.
     pub fn sku_conflict() -> Self {
         Self::new(409)
-            .code("sku_conflict")
+            .code(codes::SKU_CONFLICT)
             .message("a product with this sku already exists")
     }
 
-    /// `409 idempotency_key_reused`: the key was used with another body.
+    /// `409 idempotency_key_reused` ([`codes::IDEMPOTENCY_KEY_REUSED`]): the key was used with
+    /// another body.
     pub fn idempotency_key_reused() -> Self {
         Self::new(409)
-            .code("idempotency_key_reused")
-            .message("this idempotency key was used with a different request")
+            .code(codes::IDEMPOTENCY_KEY_REUSED)
+            .message("this Idempotency-Key was used with a different request body")
     }
 
-    /// `400 validation_error` on one field.
+    /// `400 validation_error` ([`codes::VALIDATION_ERROR`]) on one field.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        let message = message.into();
         Self::new(400)
-            .code("validation_error")
-            .message(message.clone())
+            .code(codes::VALIDATION_ERROR)
+            .message("the request is invalid")
             .field(field, message)
     }
 
-    /// `429 rate_limited` with this `Retry-After`.
+    /// `429 rate_limit_exceeded` ([`codes::RATE_LIMIT_EXCEEDED`]) with this `Retry-After`.
     pub fn rate_limited(retry_after: Duration) -> Self {
         Self::new(429)
-            .code("rate_limited")
-            .message("too many requests")
+            .code(codes::RATE_LIMIT_EXCEEDED)
+            .message("too many requests for this API key")
             .retry_after(retry_after)
     }
 
-    /// A `5xx` (`500`, `502`, `503`, …) with the status's reason as its message.
+    /// A `5xx` (`500`, `502`, `503`, …) as paperlink-mock's fault injection answers it: the
+    /// status's reason as its message, and the code the mock sends with that status
+    /// ([`codes::INTERNAL_ERROR`], [`codes::BAD_GATEWAY`], [`codes::SERVICE_UNAVAILABLE`],
+    /// [`codes::GATEWAY_TIMEOUT`], else [`codes::INJECTED_FAULT`]).
     pub fn server_error(status: u16) -> Self {
-        Self::new(status)
+        Self::new(status).code(codes::injected(status))
     }
 
     /// The machine-readable code.

@@ -120,7 +120,7 @@ impl<'de> Deserialize<'de> for Currency {
 }
 
 /// Exact decimals as JSON numbers: the number's text goes straight to and from
-/// [`rust_decimal::Decimal`], never through `f64`, so `120.10` stays `120.10`.
+/// [`Decimal`](crate::Decimal), never through `f64`, so `120.10` stays `120.10`.
 ///
 /// Deserializing works from any self-describing deserializer:
 /// * `serde_json` text, bytes or a reader: the number's own text is read (through serde_json's

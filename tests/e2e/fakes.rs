@@ -216,7 +216,7 @@ async fn every_api_error_can_be_built_with_all_its_metadata() {
         panic!("{error:?}")
     };
     assert_eq!(api.status(), 429);
-    assert_eq!(api.code(), Some("rate_limited"));
+    assert_eq!(api.code(), Some(paperlink_sdk::codes::RATE_LIMIT_EXCEEDED));
     assert_eq!(api.retry_after(), Some(Duration::from_secs(60)));
     assert_eq!(
         api.rate_limit().map(|r| (r.limit, r.remaining, r.reset)),

@@ -209,7 +209,7 @@ async fn a_redirect_on_a_write_is_refused_and_nothing_reaches_the_other_origin()
 #[tokio::test]
 async fn with_a_custom_client_that_follows_redirects_another_origins_answer_is_not_taken() {
     let (api, elsewhere) = redirecting().await;
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    paperlink_sdk::install_crypto_provider();
     let client = Client::builder()
         .api_key(ApiKey::new(TOKEN).unwrap())
         .base_url(format!("{}/api/v1", api.uri()))

@@ -5,8 +5,10 @@
 mod bad_input;
 mod contract;
 mod edges;
+mod fake_parity;
 mod fakes;
 mod front_doors;
+mod guides;
 mod helpers;
 mod hostile;
 mod in_process;

@@ -18,7 +18,7 @@ use paperlink_sdk::Client;
 use secrecy::SecretString;
 
 fn install_tls() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    paperlink_sdk::install_crypto_provider();
 }
 
 fn builder() -> paperlink_mock::PaperlinkMockBuilder {

@@ -5,7 +5,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let _ = rustls::crypto::ring::default_provider().install_default();
+//! # paperlink_sdk::install_crypto_provider();
 //! use paperlink_mock::{PaperlinkMock, standalone::Server};
 //!
 //! let server = Server::bind(PaperlinkMock::builder(), "127.0.0.1:0".parse()?).await?;
@@ -308,7 +308,7 @@ impl Server {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// # let _ = rustls::crypto::ring::default_provider().install_default();
+/// # paperlink_sdk::install_crypto_provider();
 /// use paperlink_mock::{KeyMode, KeyScope, PaperlinkMock, standalone::Server};
 /// use secrecy::ExposeSecret;
 ///

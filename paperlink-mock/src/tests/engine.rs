@@ -273,7 +273,7 @@ async fn faults_out_of_range_are_refused_over_http_and_harmless_through_rust() {
 
 #[tokio::test]
 async fn a_fault_accepts_either_spelling_of_its_path_and_one_that_can_never_fire_is_refused() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    paperlink_sdk::install_crypto_provider();
     let mock = PaperlinkMock::start().await;
     let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
     let http = reqwest::Client::new();
