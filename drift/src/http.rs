@@ -177,6 +177,9 @@ pub(crate) struct Logged {
     pub(crate) keyed: bool,
     /// The error body's shape, for an error with a JSON body.
     pub(crate) error_shape: Option<String>,
+    /// A `429` whose request was sent again: it is not part of the scenario (the mock's
+    /// side never has one), so only the `Retry-After` check looks at it.
+    pub(crate) retried: bool,
 }
 
 /// Whether this side is the target or the local mock.
@@ -321,10 +324,14 @@ impl Side {
                 error_shape: (answer.status >= 400)
                     .then(|| answer.json().map(crate::observe::shape))
                     .flatten(),
+                retried: false,
             });
             let next = wait::before_next(answer.status, &answer.headers, wait::unix_now());
             if answer.status == 429 && attempt < ATTEMPTS {
                 attempt += 1;
+                if let Some(logged) = self.log.last_mut() {
+                    logged.retried = true;
+                }
                 let wait = next.unwrap_or(Wait {
                     duration: wait::DEFAULT_429_WAIT,
                     reason: wait::Reason::Unstated,

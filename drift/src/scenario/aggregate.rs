@@ -1,4 +1,5 @@
-//! The checks made across every answer of a run (the clean-up's excluded): which headers are
+//! The checks made across every answer of a run (the clean-up's excluded, and a `429` that was
+//! sent again counted only for `Retry-After`): which headers are
 //! on which answers, and the shapes of the error bodies. An answer is named by the check it
 //! served, so a difference says where.
 
@@ -11,7 +12,8 @@ use super::Observations;
 
 /// Records the checks made across the answers of `side`.
 pub(super) fn record(side: &Side, out: &mut Observations) {
-    let log: Vec<&Logged> = side.log.iter().filter(|l| l.check.is_some()).collect();
+    let all: Vec<&Logged> = side.log.iter().filter(|l| l.check.is_some()).collect();
+    let log: Vec<&Logged> = all.iter().copied().filter(|l| !l.retried).collect();
     out.insert(Check::RequestIds, request_ids(&log));
     out.insert(Check::RateLimitHeaders, rate_limit(&log));
     let reset = log
@@ -19,7 +21,7 @@ pub(super) fn record(side: &Side, out: &mut Observations) {
         .find(|l| l.keyed && has(&l.headers, "x-ratelimit-reset"))
         .map_or("absent", |l| wait::reset_kind(&l.headers));
     out.insert(Check::RateLimitReset, reset.to_owned());
-    out.insert(Check::RetryAfter, retry_after(&log));
+    out.insert(Check::RetryAfter, retry_after(&all));
     out.insert(Check::IdempotentReplayed, replayed(&log));
     out.insert(Check::ErrorEnvelope, error_shapes(&log));
 }
