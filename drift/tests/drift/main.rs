@@ -457,7 +457,27 @@ async fn a_wait_longer_than_max_wait_stops_the_run_with_exit_2() {
 }
 
 #[tokio::test]
-async fn the_request_budget_is_never_exceeded_and_still_archives_what_was_created() {
+async fn the_request_budget_is_never_exceeded() {
+    let target = Target::start().await;
+    let args = [
+        "--base-url",
+        &target.base_url(),
+        "--key",
+        &target.read_only,
+        "--max-requests",
+        "10",
+        "--json",
+    ];
+
+    let run = drift(&args, &target.tokens()).await;
+
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["requests"], 10);
+    assert_eq!(target.api_requests().await.len(), 10);
+}
+
+#[tokio::test]
+async fn a_budget_that_runs_out_during_the_writes_still_archives_what_was_created() {
     // Arrange: a budget that runs out in the middle of the writes.
     let target = Target::start().await;
     let mut args = full_run(&target.base_url(), &target);
