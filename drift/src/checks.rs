@@ -7,7 +7,7 @@ macro_rules! checks {
         /// One check.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub(crate) enum Check {
-            $(#[doc = $what] $variant,)*
+            $(#[doc = concat!("`", $id, "`")] $variant,)*
         }
 
         impl Check {

@@ -32,8 +32,8 @@ pub(crate) const MAX_MAX_WAIT_SECS: u64 = 900;
 #[derive(Parser)]
 #[command(name = "paperlink-drift", version, about, long_about = None)]
 pub(crate) struct Args {
-    /// The target's API base URL, e.g. https://app.paperlink.online/api/v1 (plain http only
-    /// for a loopback host).
+    /// The target's API base URL, the one that ends in /api/v1: https, or plain http for a
+    /// loopback host only.
     #[arg(long, value_name = "URL")]
     base_url: String,
     /// A Test key of the target (Read-only or Read & Write; its scope is learned without

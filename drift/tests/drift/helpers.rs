@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::process::{Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use paperlink_mock::standalone::{Running, Server};
 use paperlink_mock::{KeyMode, KeyScope, PaperlinkMockBuilder};
@@ -166,11 +166,9 @@ impl Run {
     }
 }
 
-/// Runs `paperlink-drift` with `args`; fails the test if the run takes too long, panics, or
-/// prints any of `secrets`.
-pub async fn drift(args: &[&str], secrets: &[String]) -> Run {
-    let started = std::time::Instant::now();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_paperlink-drift"))
+/// Starts `paperlink-drift` with `args` (no key from the environment).
+pub fn spawn(args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_paperlink-drift"))
         .args(args)
         .env_remove("PAPERLINK_DRIFT_KEY")
         .env_remove("PAPERLINK_DRIFT_WRITE_KEY")
@@ -179,7 +177,12 @@ pub async fn drift(args: &[&str], secrets: &[String]) -> Run {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("the binary starts");
+        .expect("the binary starts")
+}
+
+/// Waits for a run to end; fails the test if it takes too long, panics, or prints any of
+/// `secrets`.
+pub async fn finish(child: tokio::process::Child, started: Instant, secrets: &[String]) -> Run {
     let output: Output = tokio::time::timeout(RUN_LIMIT, child.wait_with_output())
         .await
         .expect("the run ends in time")
@@ -201,4 +204,10 @@ pub async fn drift(args: &[&str], secrets: &[String]) -> Run {
         );
     }
     run
+}
+
+/// Runs `paperlink-drift` with `args` to its end (see [`finish`]).
+pub async fn drift(args: &[&str], secrets: &[String]) -> Run {
+    let started = Instant::now();
+    finish(spawn(args), started, secrets).await
 }

@@ -299,6 +299,46 @@ async fn a_connection_cut_during_the_writes_still_archives_what_was_created() {
 }
 
 #[tokio::test]
+async fn ctrl_c_during_the_writes_stops_the_run_and_still_archives_what_was_created() {
+    // Arrange: the empty PATCH never gets an answer, while the product is still active.
+    let target = Target::start().await;
+    let held = Arc::new(tokio::sync::Notify::new());
+    let holding = held.clone();
+    let decide = Arc::new(move |method: &Method, _: &str, body: &[u8]| {
+        if method == Method::PATCH && body == b"{}" {
+            holding.notify_one();
+            Action::Hold
+        } else {
+            Action::Forward
+        }
+    });
+    let rewrite = Arc::new(|_: &Method, _: &str, _: &mut u16, _: &mut Vec<u8>| {});
+    let proxy = servers::proxy(target.root(), decide, rewrite).await;
+    let started = std::time::Instant::now();
+    let child = helpers::spawn(&strings(&full_run(&proxy.base_url(), &target)));
+
+    // Act: Ctrl-C once the run waits on the held request.
+    tokio::time::timeout(Duration::from_secs(60), held.notified())
+        .await
+        .expect("the run reaches the empty PATCH");
+    let pid = child.id().expect("the run is still going").to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    assert!(signalled.is_ok_and(|s| s.success()), "SIGINT sent");
+    let run = helpers::finish(child, started, &target.tokens()).await;
+
+    // Assert
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["error"], "interrupted", "{json}");
+    assert_eq!(json["notArchived"], json!([]), "{json}");
+    let created = target.created().await;
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0].1, "archived");
+}
+
+#[tokio::test]
 async fn a_create_whose_answer_was_lost_is_found_by_its_marker_and_archived() {
     // Arrange: the first create reaches the target, and its answer never comes back.
     let target = Target::start().await;

@@ -21,6 +21,8 @@ pub enum Action {
     Close,
     /// Sends it on, then closes the connection instead of answering (the answer is lost).
     ForwardThenClose,
+    /// Never answers (until the client gives up on the connection).
+    Hold,
 }
 
 /// Chooses what to do with a request: method, path, body.
@@ -101,8 +103,10 @@ async fn forward(
         .to_bytes();
     let path = parts.uri.path().to_owned();
     let action = decide(&parts.method, &path, &body);
-    if matches!(action, Action::Close) {
-        return Err(std::io::Error::other("closed by the test proxy"));
+    match action {
+        Action::Close => return Err(std::io::Error::other("closed by the test proxy")),
+        Action::Hold => std::future::pending::<()>().await,
+        Action::Forward | Action::ForwardThenClose => {}
     }
     let target = match parts.uri.query() {
         Some(query) => format!("{upstream}{path}?{query}"),
