@@ -108,7 +108,7 @@ impl Report {
     /// The table and the summary.
     pub(crate) fn table(&self) -> String {
         let mut out = format!("{}\n\n", self.heading);
-        let header = ["check", "decision", "mock", "target", ""];
+        let header = ["check", "decision", "mock", "target", "result"];
         let widths = [28, 22, 36, 36, 9];
         out.push_str(&row_lines(&header.map(str::to_owned), &widths));
         out.push_str(&format!(
@@ -118,7 +118,10 @@ impl Report {
         for row in &self.rows {
             let cells = [
                 row.check.id().to_owned(),
-                row.check.decision().unwrap_or("-").replace('`', ""),
+                row.check
+                    .decision()
+                    .unwrap_or("(stated in the docs)")
+                    .replace('`', ""),
                 row.mock.clone(),
                 row.target.clone(),
                 if row.same() { "same" } else { "DIFFERENT" }.to_owned(),
