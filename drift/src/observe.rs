@@ -8,6 +8,28 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::http::{Answer, Body};
 
+/// The most characters of one observation (a hostile target could send a body that makes an
+/// endless one).
+pub(crate) const MAX_OBSERVATION: usize = 2000;
+
+/// Text from the target made safe to print: control characters (a terminal's escape
+/// sequences) escaped, and at most `max` characters.
+pub(crate) fn printable(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The shape of a JSON value: its JSON types, object keys sorted, array elements merged.
 pub(crate) fn shape(value: &Value) -> String {
     match value {
@@ -181,6 +203,12 @@ pub(crate) fn location_kind(headers: &HeaderMap, base_path: &str, id: Option<&st
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn text_from_the_target_is_printed_without_its_control_characters_and_cut() {
+        assert_eq!(printable("a\u{1b}[2Jb", 100), "a\\u{1b}[2Jb");
+        assert_eq!(printable("abcdef", 3), "abc…");
+    }
 
     #[test]
     fn a_shape_sorts_keys_and_merges_array_elements() {

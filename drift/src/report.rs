@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::checks::Check;
 use crate::cleanup::Cleanup;
 use crate::error::Fatal;
+use crate::observe::printable;
 use crate::scenario::Observations;
 
 /// One compared check.
@@ -169,7 +170,11 @@ pub(crate) fn cleanup_lines(cleanup: &Cleanup) -> String {
         ));
     }
     for (id, why) in &cleanup.not_archived {
-        out.push_str(&format!("  NOT ARCHIVED: product {id}: {why}\n"));
+        out.push_str(&format!(
+            "  NOT ARCHIVED: product {}: {}\n",
+            printable(id, 80),
+            printable(why, 300)
+        ));
     }
     out
 }

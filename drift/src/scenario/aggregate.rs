@@ -1,7 +1,7 @@
-//! The checks made across every answer of a run (the clean-up's excluded, and a `429` that was
-//! sent again counted only for `Retry-After`): which headers are
-//! on which answers, and the shapes of the error bodies. An answer is named by the check it
-//! served, so a difference says where.
+//! The checks made across every answer of a run: which headers are on which answers, and the
+//! shapes of the error bodies. An answer is named by the check it served, so a difference says
+//! where. The clean-up's answers are left out, and so is a `429` whose request was sent again
+//! (the mock's side never has one), except for the `Retry-After` check.
 
 use crate::checks::Check;
 use crate::http::{Logged, Side};

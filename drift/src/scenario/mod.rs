@@ -16,6 +16,7 @@ use crate::error::Fatal;
 use crate::http::{Answer, Call, Side};
 use crate::key::Scope;
 use crate::mock::Mirrored;
+use crate::observe;
 
 /// What each check observed on one side.
 pub(crate) type Observations = BTreeMap<Check, String>;
@@ -60,6 +61,11 @@ pub(crate) async fn run(
         writes::run(&mut run).await?;
     }
     aggregate::record(run.side, run.out);
+    // Observations carry codes, keys and values the target chose: printed, they must not
+    // drive the terminal or run on forever.
+    for observed in run.out.values_mut() {
+        *observed = observe::printable(observed, observe::MAX_OBSERVATION);
+    }
     Ok(())
 }
 

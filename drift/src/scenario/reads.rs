@@ -223,14 +223,14 @@ fn pagination(page: &Answer) -> String {
 fn refusal_counted(before: &Answer, refused: &Answer, after: &Answer) -> String {
     let remaining = |a: &Answer| {
         observe::header(&a.headers, "x-ratelimit-remaining")
-            .and_then(|r| r.trim().parse::<i64>().ok())
+            .and_then(|r| r.trim().parse::<u32>().ok())
     };
     match (remaining(before), remaining(refused), remaining(after)) {
-        (Some(r1), Some(_), Some(r3)) if r1 - r3 == 1 => {
-            "the refused write did not count".to_owned()
-        }
-        (Some(r1), Some(_), Some(r3)) if r1 - r3 == 2 => "the refused write counted".to_owned(),
-        (Some(_), Some(_), Some(_)) => "unclear (the window moved meanwhile)".to_owned(),
+        (Some(r1), Some(_), Some(r3)) => match r1.checked_sub(r3) {
+            Some(1) => "the refused write did not count".to_owned(),
+            Some(2) => "the refused write counted".to_owned(),
+            _ => "unclear (the window moved meanwhile)".to_owned(),
+        },
         _ => "no X-RateLimit-Remaining to compare".to_owned(),
     }
 }

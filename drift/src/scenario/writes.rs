@@ -34,7 +34,8 @@ const ON_THE_PRODUCT: &[Check] = &[
 
 impl Run<'_> {
     /// Sends a write and notes the run's products it shows. A `POST` may create one, so a
-    /// request to archive it is set aside first (kept only if it did).
+    /// request to archive it is set aside first (given back only when the answer shows it
+    /// created nothing).
     async fn write(
         &mut self,
         check: Check,
@@ -47,8 +48,11 @@ impl Run<'_> {
             self.tracked.wrote();
         }
         let answer = self.send(check, call).await;
-        let created = answer.as_ref().is_ok_and(|a| self.tracked.note(a, deleted));
-        if creates && !created {
+        // Without an answer the product may exist all the same: its request stays set aside.
+        let answered_without_creating = answer
+            .as_ref()
+            .is_ok_and(|a| !self.tracked.note(a, deleted));
+        if creates && answered_without_creating {
             self.side.release_archive();
         }
         answer

@@ -590,3 +590,26 @@ async fn usage_errors_exit_2_and_never_echo_a_key() {
         "each error says what is wrong: {messages:?}"
     );
 }
+
+#[tokio::test]
+async fn control_characters_from_the_target_never_reach_the_terminal() {
+    // Arrange: error codes that carry a terminal escape sequence (JSON-escaped on the wire).
+    let target = Target::start().await;
+    let decide = Arc::new(|_: &Method, _: &str, _: &[u8]| Action::Forward);
+    let rewrite = Arc::new(|_: &Method, _: &str, _: &mut u16, body: &mut Vec<u8>| {
+        let text = String::from_utf8_lossy(body).into_owned();
+        *body = text
+            .replace("\"product_not_found\"", "\"\\u001b[2Jgone\"")
+            .into_bytes();
+    });
+    let proxy = servers::proxy(target.root(), decide, rewrite).await;
+    let args = ["--base-url", &proxy.base_url(), "--key", &target.read_only];
+
+    // Act
+    let run = drift(&args, &target.tokens()).await;
+
+    // Assert
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("404 \\u{1b}[2Jgone"), "{}", run.stdout);
+    assert!(!run.stdout.contains('\u{1b}') && !run.stderr.contains('\u{1b}'));
+}
