@@ -30,12 +30,20 @@ pub(crate) const MAX_MAX_WAIT_SECS: u64 = 900;
 /// Exit status: 0 no difference, 1 differences found, 2 a usage error or the target not
 /// usable (unreachable, not an API, the key refused, the run cut short).
 #[derive(Parser)]
-#[command(name = "paperlink-drift", version, about, long_about = None)]
+#[command(
+    name = "paperlink-drift",
+    version,
+    about,
+    long_about = None,
+    after_help = "Exit status: 0 no difference, 1 differences found, 2 a usage error or a target \
+                  that cannot be used (unreachable, not an API, a key refused, a wait over \
+                  --max-wait, the budget spent, Ctrl-C)."
+)]
 pub(crate) struct Args {
     /// The target's API base URL, the one that ends in /api/v1: https, or plain http for a
     /// loopback host only.
-    #[arg(long, value_name = "URL")]
-    base_url: String,
+    #[arg(long, value_name = "URL", required_unless_present = "list_checks")]
+    base_url: Option<String>,
     /// A Test key of the target (Read-only or Read & Write; its scope is learned without
     /// writing anything). Prefer the environment variable: a command line is visible to
     /// other users of the machine.
@@ -43,9 +51,10 @@ pub(crate) struct Args {
         long,
         value_name = "KEY",
         env = "PAPERLINK_DRIFT_KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        required_unless_present = "list_checks"
     )]
-    key: String,
+    key: Option<String>,
     /// A Read & Write Test key: enables the write scenarios. Every product they create is
     /// named with a marker unique to the run and archived at the end.
     #[arg(
@@ -130,6 +139,12 @@ pub(crate) enum UsageError {
         /// Given.
         got: u64,
     },
+    /// A flag that is needed is missing.
+    #[error("{flag} is required")]
+    Missing {
+        /// The flag.
+        flag: &'static str,
+    },
     /// Words with no flag.
     #[error("{count} unexpected argument(s) without a flag (not shown: one may be a key)")]
     Stray {
@@ -150,7 +165,8 @@ impl Args {
             return Ok(Command::ListChecks);
         }
         // Keys first: a Live key is refused before anything else is looked at.
-        let key = Key::parse("--key", SecretString::from(self.key))?;
+        let key = self.key.ok_or(UsageError::Missing { flag: "--key" })?;
+        let key = Key::parse("--key", SecretString::from(key))?;
         let write_key = self
             .write_key
             .map(|k| Key::parse("--write-key", SecretString::from(k)))
@@ -164,7 +180,11 @@ impl Args {
         let timeout = in_range("timeout", self.timeout, 1, MAX_TIMEOUT_SECS)?;
         let max_wait = in_range("max-wait", self.max_wait, 0, MAX_MAX_WAIT_SECS)?;
         Ok(Command::Run(Box::new(Config {
-            base_url: base_url(&self.base_url)?,
+            base_url: base_url(
+                &self
+                    .base_url
+                    .ok_or(UsageError::Missing { flag: "--base-url" })?,
+            )?,
             key,
             write_key,
             json: self.json,

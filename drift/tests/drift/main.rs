@@ -613,3 +613,20 @@ async fn control_characters_from_the_target_never_reach_the_terminal() {
     assert!(run.stdout.contains("404 \\u{1b}[2Jgone"), "{}", run.stdout);
     assert!(!run.stdout.contains('\u{1b}') && !run.stderr.contains('\u{1b}'));
 }
+
+#[tokio::test]
+async fn the_list_of_checks_needs_no_target_and_names_each_decision() {
+    let run = drift(&["--list-checks"], &[]).await;
+
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let create = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("create.replay "))
+        .expect("create.replay is listed");
+    assert!(
+        create.contains("Idempotency-Key") && create.contains("[--write-key]"),
+        "{create}"
+    );
+    assert!(run.stdout.lines().count() > 50, "{}", run.stdout);
+}
