@@ -100,7 +100,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    install_crypto();
     let command = match cli::Args::parse().check() {
         Ok(command) => command,
         Err(error) => {
@@ -126,4 +126,14 @@ fn main() -> ExitCode {
         }
     };
     ExitCode::from(runtime.block_on(drift::run(*config)))
+}
+
+/// reqwest is built with `rustls-no-provider`: rustls gets *ring*, the workspace's choice.
+fn install_crypto() {
+    // Deprecated in rustls 0.23.48 (no post-quantum key exchange), still the provider the
+    // workspace chooses (see the README); the one call in this crate.
+    #[allow(deprecated)]
+    let ring = rustls::crypto::ring::default_provider();
+    // An error means one is installed already, which is just as good.
+    let _ = ring.install_default();
 }

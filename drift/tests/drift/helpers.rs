@@ -26,7 +26,10 @@ pub struct Target {
 impl Target {
     /// A fresh mock with its defaults (rate limit included).
     pub async fn start() -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        // Deprecated in rustls 0.23.48, still the workspace's provider.
+        #[allow(deprecated)]
+        let ring = rustls::crypto::ring::default_provider();
+        let _ = ring.install_default();
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let server = Server::bind(PaperlinkMockBuilder::new(), loopback)
             .await
