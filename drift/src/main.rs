@@ -80,6 +80,8 @@
 //! Revocation (how soon a revoked key is refused, how long it stays listed), the dashboard's
 //! API Keys page, and team roles: Paperlink has no public API for them. Rate-limit numbers and
 //! windows are not provoked (that would take many requests); only the headers are compared.
+//! Other traffic on the same keys during a run can move `X-RateLimit-Remaining` (then
+//! `scope.refusal-not-counted` reads `unclear`) and put newer products first.
 
 mod budget;
 mod checks;
