@@ -130,12 +130,8 @@ fn main() -> ExitCode {
     ExitCode::from(runtime.block_on(drift::run(*config)))
 }
 
-/// reqwest is built with `rustls-no-provider`: rustls gets *ring*, the workspace's choice.
+/// reqwest is built with `rustls-no-provider`: rustls gets *ring*, the workspace's choice,
+/// through the SDK's one call of it.
 fn install_crypto() {
-    // Deprecated in rustls 0.23.48 (no post-quantum key exchange), still the provider the
-    // workspace chooses (see the README); the one call in this crate.
-    #[allow(deprecated)]
-    let ring = rustls::crypto::ring::default_provider();
-    // An error means one is installed already, which is just as good.
-    let _ = ring.install_default();
+    paperlink_sdk::install_crypto_provider();
 }

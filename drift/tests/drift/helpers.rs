@@ -26,10 +26,7 @@ pub struct Target {
 impl Target {
     /// A fresh mock with its defaults (rate limit included).
     pub async fn start() -> Self {
-        // Deprecated in rustls 0.23.48, still the workspace's provider.
-        #[allow(deprecated)]
-        let ring = rustls::crypto::ring::default_provider();
-        let _ = ring.install_default();
+        paperlink_sdk::install_crypto_provider();
         let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
         let server = Server::bind(PaperlinkMockBuilder::new(), loopback)
             .await
