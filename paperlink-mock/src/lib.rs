@@ -180,6 +180,8 @@ mod in_process;
 mod model;
 #[cfg(feature = "durable")]
 mod persist;
+#[cfg(feature = "remote")]
+pub mod remote;
 #[cfg(feature = "server")]
 pub mod standalone;
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod keys_page;
 mod load;
 mod mock_rules;
 mod one_clock;
+mod remote;
 mod roles;
 mod sandbox_rules;
 mod sdk_mock;
