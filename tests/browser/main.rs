@@ -206,6 +206,7 @@ async fn flow(client: &Client, root: &str) -> Result<(), BoxError> {
     // A Member cannot open the page.
     let added = reqwest::Client::new()
         .post(format!("{root}/__admin/teams/default/members"))
+        .header("content-type", "application/json")
         .body(r#"{"name":"mo","role":"MEMBER"}"#)
         .send()
         .await?;
