@@ -306,7 +306,7 @@ impl PaperlinkMock {
 
     /// Every key's metadata (never tokens), oldest first.
     pub fn keys(&self) -> Vec<KeyInfo> {
-        self.core().view(|state, _| state.keys.list(None))
+        self.core().view(|state, now| state.keys.list(None, now))
     }
 
     /// A snapshot of the default team's products in `mode`, newest first.

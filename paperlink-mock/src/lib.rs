@@ -9,9 +9,14 @@
 //!   built on first use), and keeps wiremock's priorities, mounts and `received_requests()` on
 //!   top of the real behaviour.
 //! * the `paperlink-mock` binary (default `server` feature): a lean hyper server for a shared
-//!   sandbox, with the same behaviour, a control plane under `/__admin`, limits for slow and
-//!   silent clients ([`standalone::Limits`]), and durable state in SQLite
+//!   sandbox, with the same behaviour, a control plane under `/__admin`, the API Keys page,
+//!   limits for slow, silent and non-reading clients ([`standalone::Limits`]), a guard on the
+//!   `Host`, `Origin` and body type it takes, and durable state in SQLite
 //!   ([`PaperlinkMockBuilder::data_file`], the `durable` feature).
+//!
+//! A running binary's control plane is also a typed Rust client, [`remote::ControlPlane`]
+//! (the `remote` feature), with a sleeper that moves the binary's clock. The mock's limits,
+//! periods and defaults are in [`bounds`].
 //!
 //! # Start, and use the seeded keys
 //!
@@ -100,6 +105,12 @@
 //! # }
 //! ```
 //!
+//! The in-process clock is frozen at first use and moves only with
+//! [`PaperlinkMock::advance_clock`] (or a [`PaperlinkMock::sleeper`] the code under test
+//! waits on): two updates in a row get the same `updatedAt`, so a test that checks
+//! `updatedAt` moves advances the clock between them. The standalone server's clock follows
+//! real time, plus any advances.
+//!
 //! # Faults and your own wiremock mocks
 //!
 //! ```
@@ -131,6 +142,32 @@
 //! # }
 //! ```
 //!
+//! [`Fault::new`] hits every matching request until limited with [`Fault::times`] or
+//! [`Fault::with_probability`]; [`FaultKind::Delay`] handles the request and answers late:
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # paperlink_sdk::install_crypto_provider();
+//! use paperlink_mock::{Fault, FaultKind, KeyMode, KeyScope, PaperlinkMock};
+//! use secrecy::ExposeSecret;
+//!
+//! let mock = PaperlinkMock::start().await;
+//! mock.inject(Fault::new("GET", "/products", FaultKind::Delay { millis: 50 }).times(1))?;
+//! let token = mock.token(KeyMode::Test, KeyScope::ReadOnly);
+//! let list = || reqwest::Client::new().get(format!("{}/products", mock.base_url())).bearer_auth(token.expose_secret()).send();
+//! let started = std::time::Instant::now();
+//! assert_eq!(list().await?.status(), 200); // late
+//! assert!(started.elapsed() >= std::time::Duration::from_millis(50));
+//! assert_eq!(list().await?.status(), 200); // the fault is spent
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! `ProductStatus`, `FieldError` and `MAX_IDEMPOTENCY_KEY` also exist in `paperlink_sdk`, as
+//! the types your code gets from the API; these are the mock's own. In a test that uses both,
+//! import one crate's by path or rename it (`use paperlink_mock::ProductStatus as MockStatus;`).
+//!
 //! # One clock for the mock and the code under test
 //!
 //! [`PaperlinkMock::sleeper`] is a sleep that advances the mock's clock instead of waiting.
@@ -154,6 +191,8 @@
 //! `/__admin/teams/{team}/members` over HTTP. The standalone server also serves Paperlink's
 //! API Keys page at `/__admin/ui` (create a key and see its token once, revoke, see the
 //! requests), rendered on the server with no script.
+//!
+#![doc = include_str!("../ARCHITECTURE.md")]
 //!
 //! # The control plane
 //!

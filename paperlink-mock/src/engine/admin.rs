@@ -187,9 +187,6 @@ pub(crate) fn advance_clock(state: &mut State, by: Duration) {
     state.clock.advance(by);
     let advanced_ms = state.clock.advanced_ms();
     state.changes.record(|| Change::Clock { advanced_ms });
-    let now = state.clock.now();
-    state.idempotency.expire(now);
-    state.keys.purge(now);
 }
 
 /// Remembers the current keys and products as what [`reset`] returns to.

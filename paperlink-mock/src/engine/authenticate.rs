@@ -11,8 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::engine::clock::later;
-use crate::engine::journal::Key;
-use crate::engine::keys::{Keyring, hash_token};
+use crate::engine::keys::{Identity, Keyring, hash_token};
 use crate::engine::request::{MockRequest, MockResponse};
 use crate::model::{KeyMode, KeyScope};
 
@@ -24,7 +23,7 @@ pub(crate) struct Caller {
     pub(crate) mode: KeyMode,
     pub(crate) team: String,
     /// The key, as the journal names it.
-    pub(crate) key: Key,
+    pub(crate) key: Identity,
 }
 
 /// A refused authentication: why, and the key the token matched when it is a known one
@@ -32,7 +31,7 @@ pub(crate) struct Caller {
 #[derive(Debug, Clone)]
 pub(crate) struct Refused {
     pub(crate) error: AuthError,
-    pub(crate) key: Option<Key>,
+    pub(crate) key: Option<Identity>,
 }
 
 impl From<AuthError> for Refused {
@@ -106,11 +105,13 @@ pub(crate) fn authenticate(
     delay: Duration,
 ) -> Result<Caller, Refused> {
     let hash = credential?;
-    let record = keys.find_mut(&hash).ok_or(AuthError::InvalidOrRevoked)?;
+    let record = keys
+        .find_mut(&hash, now)
+        .ok_or(AuthError::InvalidOrRevoked)?;
     if !bool::from(record.hash.ct_eq(&hash)) {
         return Err(AuthError::InvalidOrRevoked.into());
     }
-    let key = Key::of(&record.info);
+    let key = Identity::of(&record.info);
     if record
         .info
         .revoked_at

@@ -127,7 +127,7 @@ pub(crate) fn handle(
         (&Method::POST, ["keys"]) => create_key(state, request),
         (&Method::GET, ["keys"]) => {
             let team = query(request, "team");
-            paged(request, state.keys.list(team.as_deref()), |k| {
+            paged(request, state.keys.list(team.as_deref(), now), |k| {
                 k.id.to_string()
             })
         }

@@ -163,6 +163,7 @@ pub(crate) fn once(
     let Some(idempotency) = idempotency else {
         return (write(changes), false);
     };
+    records.expire(now);
     if let Some(recorded) = records.records.get(&idempotency.scope) {
         if recorded.fingerprint != idempotency.fingerprint {
             let reused = MockResponse::error(

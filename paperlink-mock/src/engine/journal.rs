@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::engine::keys::Identity;
 use crate::engine::rate_limit::{self, RateStatus};
 use crate::engine::request::{MockRequest, MockResponse};
-use crate::model::{KeyInfo, millis};
+use crate::model::millis;
 
 /// One line of the request journal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,24 +76,6 @@ pub(crate) fn journal_text(text: &str) -> String {
     format!("{}{JOURNAL_CUT_MARKER}", &text[..end])
 }
 
-/// The key a call's token matched (revoked or not), as its journal line and log line name it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Key {
-    pub(crate) id: Uuid,
-    pub(crate) prefix: String,
-    pub(crate) team: String,
-}
-
-impl Key {
-    pub(crate) fn of(info: &KeyInfo) -> Self {
-        Self {
-            id: info.id,
-            prefix: info.prefix.clone(),
-            team: info.team.clone(),
-        }
-    }
-}
-
 /// What one call leaves behind as it passes the steps.
 #[derive(Debug)]
 pub(crate) struct Call {
@@ -105,7 +88,7 @@ pub(crate) struct Call {
     query: Option<String>,
     /// The mock clock's time, read when the state is locked.
     pub(crate) now: OffsetDateTime,
-    pub(crate) key: Option<Key>,
+    pub(crate) key: Option<Identity>,
     pub(crate) rate: Option<RateStatus>,
     /// The `Idempotency-Key` of a write, cut as paths are.
     idempotency_key: Option<String>,
@@ -164,7 +147,7 @@ pub(crate) struct JournalEntry {
     pub(crate) path: String,
     pub(crate) query: Option<String>,
     pub(crate) status: u16,
-    pub(crate) key: Option<Key>,
+    pub(crate) key: Option<Identity>,
     pub(crate) idempotency_key: Option<String>,
     pub(crate) replayed: bool,
     pub(crate) time: OffsetDateTime,

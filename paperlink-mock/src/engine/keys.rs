@@ -19,6 +19,24 @@ pub const REVOKED_KEY_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 6
 /// Random alphanumerics after the mode prefix of a generated token.
 pub const TOKEN_RANDOM_CHARS: usize = 32;
 
+/// A key as a journal line and a log line name it: its id, its prefix and its team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub(crate) id: Uuid,
+    pub(crate) prefix: String,
+    pub(crate) team: String,
+}
+
+impl Identity {
+    pub(crate) fn of(info: &KeyInfo) -> Self {
+        Self {
+            id: info.id,
+            prefix: info.prefix.clone(),
+            team: info.team.clone(),
+        }
+    }
+}
+
 /// What a new key needs; who creates it is set by whoever acts (see `admin::create_key`).
 #[derive(Debug, Clone)]
 pub(crate) struct KeySpec {
@@ -139,8 +157,14 @@ impl Keyring {
         self.by_hash.contains_key(hash)
     }
 
-    /// The same, to mark it used.
-    pub(crate) fn find_mut(&mut self, hash: &[u8; 32]) -> Option<&mut KeyRecord> {
+    /// The key whose token hashes to `hash`, revoked or not, unless it was revoked more than
+    /// 90 days before `now` (such keys are forgotten first).
+    pub(crate) fn find_mut(
+        &mut self,
+        hash: &[u8; 32],
+        now: OffsetDateTime,
+    ) -> Option<&mut KeyRecord> {
+        self.purge(now);
         self.keys.get_mut(self.by_hash.get(hash)?)
     }
 
@@ -177,7 +201,7 @@ impl Keyring {
     }
 
     /// Forgets keys revoked more than 90 days ago (they also stop authenticating for good).
-    pub(crate) fn purge(&mut self, now: OffsetDateTime) {
+    fn purge(&mut self, now: OffsetDateTime) {
         if self.next_purge.is_none_or(|due| now < due) {
             return;
         }
@@ -202,12 +226,14 @@ impl Keyring {
         self.keys.values().map(|r| r.info.team.as_str())
     }
 
-    /// Key metadata, oldest first, optionally for one team.
-    pub(crate) fn list(&self, team: Option<&str>) -> Vec<KeyInfo> {
+    /// Key metadata, oldest first, optionally for one team; keys revoked more than 90 days
+    /// before `now` are no longer listed.
+    pub(crate) fn list(&self, team: Option<&str>, now: OffsetDateTime) -> Vec<KeyInfo> {
         let mut keys: Vec<KeyInfo> = self
             .keys
             .values()
             .filter(|r| team.is_none_or(|t| r.info.team == t))
+            .filter(|r| forget_at(r).is_none_or(|due| now < due))
             .map(|r| r.info.clone())
             .collect();
         keys.sort_by_key(|k| (k.created_at, k.id));
@@ -234,19 +260,22 @@ mod tests {
         assert_eq!(info.prefix, token[..11]);
         assert!(!format!("{ring:?}").contains(&token));
         assert_eq!(
-            ring.find_mut(&hash_token(&token)).map(|r| r.info.id),
+            ring.find_mut(&hash_token(&token), t0).map(|r| r.info.id),
             Some(info.id)
         );
-        assert!(ring.find_mut(&hash_token("pk_live_other")).is_none());
+        assert!(ring.find_mut(&hash_token("pk_live_other"), t0).is_none());
         ring.revoke(&info.id, "admin".into(), t0);
-        ring.purge(t0 + REVOKED_KEY_RETENTION - Duration::from_secs(1));
-        assert_eq!(ring.list(None).len(), 1);
+        let almost = t0 + REVOKED_KEY_RETENTION - Duration::from_secs(1);
+        assert_eq!(ring.list(None, almost).len(), 1);
         assert!(
-            ring.find_mut(&hash_token(&token)).is_some(),
+            ring.find_mut(&hash_token(&token), almost).is_some(),
             "revoked, still known"
         );
-        ring.purge(t0 + REVOKED_KEY_RETENTION);
-        assert!(ring.list(None).is_empty());
-        assert!(ring.find_mut(&hash_token(&token)).is_none());
+        let due = t0 + REVOKED_KEY_RETENTION;
+        assert!(ring.list(None, due).is_empty(), "not listed once due");
+        assert!(
+            ring.find_mut(&hash_token(&token), due).is_none(),
+            "and forgotten"
+        );
     }
 }

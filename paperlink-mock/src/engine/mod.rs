@@ -3,25 +3,11 @@
 //! fuzz target and the bench; tests use [`PaperlinkMock`](crate::PaperlinkMock) or the
 //! standalone server.
 //!
-//! [`MockCore::handle`] is the request's path, one step per file, each answering or going on:
-//!
-//! 1. `routes`: the door (API, control plane, page), the API's route and method (404, 405),
-//!    and a write's body read once, before the lock;
-//! 2. `edge`: the edge guard (what the server takes from the network at all);
-//! 3. `authenticate`: the API key, or the control plane's admin token (401);
-//! 4. `authorize`: the key's scope (403);
-//! 5. `faults`: an injected status answers here; a delay or a dropped connection waits for
-//!    the answer;
-//! 6. `rate_limit`: the key's window (429, and the `X-RateLimit-*` headers);
-//! 7. `idempotency`: a recorded answer replays (or 409), around
-//! 8. the operation: `products` (on `catalog`) for the API, `control` (through `admin`) for
-//!    the control plane, the plugged page for `/__admin/ui`;
-//! 9. `durability`: the changes go to the data file, and a write's answer waits for the commit
-//!    (503 if it is refused);
-//! 10. the answer: `journal` keeps a line; `X-Request-Id` and the rate-limit headers go on.
-//!
-//! `state` holds the data the steps borrow; `keys`, `members`, `clock` and `ids` are the
-//! records and rules they share. ARCHITECTURE.md draws the same map.
+//! [`MockCore::handle`] is the request's path, one step per file, each called once in order
+//! and each answering or letting the request go on: route, edge guard, authenticate,
+//! authorize, faults, rate limit, idempotency around the operation, durability, the journal's
+//! line. The crate's `ARCHITECTURE.md` (in the crate guide) maps each step to its file and
+//! each rule to its one home; a test checks it against the step comments below.
 
 pub(crate) mod admin;
 pub(crate) mod authenticate;
@@ -300,9 +286,6 @@ impl MockCore {
                 }
             }
         }
-        let now = state.clock.now();
-        state.idempotency.expire(now);
-        state.keys.purge(now);
         state
     }
 }

@@ -2,6 +2,7 @@
 //! edges, the served document against what the core emits, the data file, and the standalone
 //! server over real sockets. A file's own unit tests sit at the end of that file.
 
+mod architecture;
 mod contract;
 #[cfg(feature = "durable")]
 mod data_file;

@@ -145,7 +145,7 @@ impl Page for Ui {
             (&Method::POST, ["logout"]) => self.logout(&visit),
             (&Method::GET, []) => self.with_identity(&visit, |_, state, identity, now| {
                 // Newest first, as the dashboard lists them.
-                let mut keys = state.keys.list(Some(identity.team));
+                let mut keys = state.keys.list(Some(identity.team), now);
                 keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(a.name.cmp(&b.name)));
                 page(200, pages::keys(identity, &keys, now))
             }),
@@ -170,7 +170,7 @@ impl Page for Ui {
             (&Method::POST, ["keys", id, "revoke"]) => self.revoke(&visit, id),
             (&Method::GET, ["requests"]) => {
                 self.with_identity(&visit, |_, state, identity, now| {
-                    let keys = state.keys.list(Some(identity.team));
+                    let keys = state.keys.list(Some(identity.team), now);
                     let filter = visit
                         .params
                         .get("key")
