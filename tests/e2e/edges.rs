@@ -21,18 +21,7 @@ async fn call(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Value) {
-    let mut request = page.http.request(method, format!("{}{path}", page.root));
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    let response = request
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("answered");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    page.call(method, path, headers, body).await
 }
 
 fn code(answer: &Value) -> &str {

@@ -11,17 +11,9 @@ use crate::keys_page::Page;
 /// A control-plane call with a JSON body: its status and JSON answer.
 async fn admin(page: &Page, method: &str, path: &str, body: Value) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-    let response = page
-        .http
-        .request(method, format!("{}/__admin{path}", page.root))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("answered");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    let json = [("content-type", "application/json")];
+    let body = if body.is_null() { String::new() } else { body.to_string() };
+    page.call(method, &format!("/__admin{path}"), &json, &body).await
 }
 
 /// The field and message of a control-plane validation refusal.

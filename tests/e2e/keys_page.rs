@@ -105,6 +105,28 @@ impl Page {
         }
     }
 
+    /// A raw call with these headers and body: its status and JSON answer (`Null` for none).
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.root));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("answered");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or_default())
+    }
+
     pub(crate) async fn get(&self, path: &str) -> Answer {
         self.send(self.http.get(format!("{}{path}", self.root)))
             .await
