@@ -12,8 +12,13 @@ use crate::keys_page::Page;
 async fn admin(page: &Page, method: &str, path: &str, body: Value) -> (u16, Value) {
     let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
     let json = [("content-type", "application/json")];
-    let body = if body.is_null() { String::new() } else { body.to_string() };
-    page.call(method, &format!("/__admin{path}"), &json, &body).await
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    page.call(method, &format!("/__admin{path}"), &json, &body)
+        .await
 }
 
 /// The field and message of a control-plane validation refusal.

@@ -151,3 +151,20 @@ both_doors! {
         assert!(keys["nextCursor"].is_string());
     }
 }
+
+both_doors! {
+    async fn an_injected_429_carries_the_rate_limit_headers_a_real_one_does(door) {
+        let m = Http::start(door, builder()).await;
+        let body = r#"{"method":"GET","path":"/products","kind":{"kind":"status","status":429,"retryAfter":7},"times":1}"#;
+        assert_eq!(m.admin("POST", "/faults", Some(body)).await.status, 201);
+        let injected = m.get("/products", &m.ro()).await;
+        assert_eq!(injected.status, 429);
+        assert_eq!(injected.header("retry-after"), Some("7"));
+        for name in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"] {
+            assert!(injected.header(name).is_some(), "{name} on an injected 429");
+        }
+        // Not counted: the next call is the window's first.
+        let next = m.get("/products", &m.ro()).await;
+        assert_eq!(next.header("x-ratelimit-remaining"), Some("59"));
+    }
+}

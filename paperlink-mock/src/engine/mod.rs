@@ -320,6 +320,10 @@ fn api(
         .faults
         .hit(&mut state.rng, request.method.as_str(), &request.path);
     if let Some(answer) = fault.as_ref().and_then(faults::answer) {
+        // An injected 429 carries the headers a real one does (without counting the call).
+        if answer.status == 429 {
+            call.rate = state.rates.peek(policy, caller.id, now);
+        }
         return answer;
     }
     // 6. Rate limit.
