@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::engine::clock::later;
-use crate::engine::keys::{Identity, Keyring, hash_token};
+use std::sync::Arc;
+
+use crate::engine::keys::{KeyLabel, Keyring, hash_token};
 use crate::engine::request::{MockRequest, MockResponse};
 use crate::model::{KeyMode, KeyScope};
 
@@ -23,7 +25,7 @@ pub(crate) struct Caller {
     pub(crate) mode: KeyMode,
     pub(crate) team: String,
     /// The key, as the journal names it.
-    pub(crate) key: Identity,
+    pub(crate) key: Arc<KeyLabel>,
 }
 
 /// A refused authentication: why, and the key the token matched when it is a known one
@@ -31,7 +33,7 @@ pub(crate) struct Caller {
 #[derive(Debug, Clone)]
 pub(crate) struct Refused {
     pub(crate) error: AuthError,
-    pub(crate) key: Option<Identity>,
+    pub(crate) key: Option<Arc<KeyLabel>>,
 }
 
 impl From<AuthError> for Refused {
@@ -105,13 +107,13 @@ pub(crate) fn authenticate(
     delay: Duration,
 ) -> Result<Caller, Refused> {
     let hash = credential?;
-    let record = keys
+    let (record, label) = keys
         .find_mut(&hash, now)
         .ok_or(AuthError::InvalidOrRevoked)?;
     if !bool::from(record.hash.ct_eq(&hash)) {
         return Err(AuthError::InvalidOrRevoked.into());
     }
-    let key = Identity::of(&record.info);
+    let key = Arc::clone(label);
     if record
         .info
         .revoked_at

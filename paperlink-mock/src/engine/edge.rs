@@ -53,8 +53,11 @@ impl Hosts {
         let Hosts::Loopback(allowed) = self else {
             return true;
         };
-        let name = host_name(host).to_ascii_lowercase();
-        is_loopback_name(&name) || allowed.contains(&name)
+        let name = host_name(host);
+        // The common names first: this runs on every request.
+        name == "127.0.0.1"
+            || is_loopback_name(name)
+            || allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 }
 
@@ -67,10 +70,15 @@ fn host_name(host: &str) -> &str {
     host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
-/// Whether a name always means this machine.
+/// Whether a name (in any letter case) always means this machine.
 pub(crate) fn is_loopback_name(name: &str) -> bool {
-    name == "localhost"
-        || name.ends_with(".localhost")
+    const LOCALHOST: &str = "localhost";
+    let bytes = name.as_bytes();
+    let under_localhost = bytes.len() > LOCALHOST.len() + 1
+        && bytes[bytes.len() - LOCALHOST.len() - 1] == b'.'
+        && name[name.len() - LOCALHOST.len()..].eq_ignore_ascii_case(LOCALHOST);
+    name.eq_ignore_ascii_case(LOCALHOST)
+        || under_localhost
         || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::engine::keys::Identity;
+use std::sync::Arc;
+
+use crate::engine::keys::KeyLabel;
 use crate::engine::rate_limit::{self, RateStatus};
 use crate::engine::request::{MockRequest, MockResponse};
 use crate::model::millis;
@@ -88,7 +90,7 @@ pub(crate) struct Call {
     query: Option<String>,
     /// The mock clock's time, read when the state is locked.
     pub(crate) now: OffsetDateTime,
-    pub(crate) key: Option<Identity>,
+    pub(crate) key: Option<Arc<KeyLabel>>,
     pub(crate) rate: Option<RateStatus>,
     /// The `Idempotency-Key` of a write, cut as paths are.
     idempotency_key: Option<String>,
@@ -136,7 +138,7 @@ impl Call {
             .to_owned();
         response.headers.push(("x-request-id", id.into()));
         rate_limit::add_headers(self.rate, response);
-        response.key_prefix = self.key.map(|k| k.prefix);
+        response.key_prefix = self.key.map(|k| k.prefix.clone());
     }
 }
 
@@ -147,7 +149,7 @@ pub(crate) struct JournalEntry {
     pub(crate) path: String,
     pub(crate) query: Option<String>,
     pub(crate) status: u16,
-    pub(crate) key: Option<Identity>,
+    pub(crate) key: Option<Arc<KeyLabel>>,
     pub(crate) idempotency_key: Option<String>,
     pub(crate) replayed: bool,
     pub(crate) time: OffsetDateTime,

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use foldhash::HashMap;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -19,21 +21,23 @@ pub const REVOKED_KEY_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 6
 /// Random alphanumerics after the mode prefix of a generated token.
 pub const TOKEN_RANDOM_CHARS: usize = 32;
 
-/// A key as a journal line and a log line name it: its id, its prefix and its team.
+/// A key as a journal line and a log line name it: its id, its prefix and its team (none of
+/// which ever change). Made once per key and shared, so that naming the key behind a request
+/// copies nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Identity {
+pub(crate) struct KeyLabel {
     pub(crate) id: Uuid,
     pub(crate) prefix: String,
     pub(crate) team: String,
 }
 
-impl Identity {
-    pub(crate) fn of(info: &KeyInfo) -> Self {
-        Self {
+impl KeyLabel {
+    fn of(info: &KeyInfo) -> Arc<Self> {
+        Arc::new(Self {
             id: info.id,
             prefix: info.prefix.clone(),
             team: info.team.clone(),
-        }
+        })
     }
 }
 
@@ -76,6 +80,7 @@ pub(crate) fn generate_token(rng: &mut fastrand::Rng, mode: KeyMode) -> String {
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Keyring {
     keys: HashMap<Uuid, KeyRecord>,
+    labels: HashMap<Uuid, Arc<KeyLabel>>,
     by_hash: HashMap<[u8; 32], Uuid>,
     /// When the earliest revoked key is due to be forgotten, so that requests do not scan
     /// every key to find out.
@@ -137,6 +142,8 @@ impl Keyring {
 
     pub(crate) fn insert(&mut self, record: KeyRecord) {
         self.plan_purge(forget_at(&record));
+        self.labels
+            .insert(record.info.id, KeyLabel::of(&record.info));
         self.by_hash.insert(record.hash, record.info.id);
         self.keys.insert(record.info.id, record);
     }
@@ -163,9 +170,10 @@ impl Keyring {
         &mut self,
         hash: &[u8; 32],
         now: OffsetDateTime,
-    ) -> Option<&mut KeyRecord> {
+    ) -> Option<(&mut KeyRecord, &Arc<KeyLabel>)> {
         self.purge(now);
-        self.keys.get_mut(self.by_hash.get(hash)?)
+        let id = self.by_hash.get(hash)?;
+        Some((self.keys.get_mut(id)?, self.labels.get(id)?))
     }
 
     pub(crate) fn get(&self, id: &Uuid) -> Option<&KeyInfo> {
@@ -207,13 +215,15 @@ impl Keyring {
         }
         let Self {
             keys,
+            labels,
             by_hash,
             next_purge,
         } = self;
-        keys.retain(|_, record| {
+        keys.retain(|id, record| {
             let keep = forget_at(record).is_none_or(|due| now < due);
             if !keep {
                 by_hash.remove(&record.hash);
+                labels.remove(id);
             }
             keep
         });
@@ -260,7 +270,8 @@ mod tests {
         assert_eq!(info.prefix, token[..11]);
         assert!(!format!("{ring:?}").contains(&token));
         assert_eq!(
-            ring.find_mut(&hash_token(&token), t0).map(|r| r.info.id),
+            ring.find_mut(&hash_token(&token), t0)
+                .map(|(r, _)| r.info.id),
             Some(info.id)
         );
         assert!(ring.find_mut(&hash_token("pk_live_other"), t0).is_none());

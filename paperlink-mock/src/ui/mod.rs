@@ -399,9 +399,7 @@ impl Ui {
             SocketAddr::new(ip, self.bound.port()).to_string()
         };
         let authority = match host {
-            Some(host) if !is_loopback_name(&host_name_of(host).to_ascii_lowercase()) => {
-                host.to_owned()
-            }
+            Some(host) if !is_loopback_name(host_name_of(host)) => host.to_owned(),
             _ => loopback(),
         };
         format!("http://{authority}{API_PREFIX}")
