@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p paperlink-mock -- --port 12111
+//! cargo run -p paperlink-mock -- backup --data state.sqlite --to copy.sqlite
 //! ```
 
 use std::io::Write;
@@ -10,15 +11,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use paperlink_mock::standalone::{Limits, Server};
 use paperlink_mock::{KeyMode, PaperlinkMock, RateLimitPolicy, parse_seed_file};
 use secrecy::ExposeSecret;
 
 /// A faithful, stateful mock of the Paperlink public API.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Tool>,
     /// Address to bind. Any address other than loopback needs --admin-token, or
     /// --unprotected-control-plane to give everyone who can reach it the control plane.
     #[arg(long, default_value = "127.0.0.1")]
@@ -80,6 +83,21 @@ struct Args {
     admin_token: Option<String>,
 }
 
+/// What the binary does besides serving.
+#[derive(Debug, Subcommand)]
+enum Tool {
+    /// Copy a data file safely, while a server may be writing to it (for a CI cache or a
+    /// fixture): one consistent snapshot, in a single new file that starts a server as it is.
+    Backup {
+        /// The data file (a server's --data).
+        #[arg(long, value_name = "PATH")]
+        data: PathBuf,
+        /// The copy to create (never overwritten).
+        #[arg(long, value_name = "COPY")]
+        to: PathBuf,
+    },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // Log lines are written by a thread of their own, through a buffer that it flushes
@@ -99,7 +117,13 @@ async fn main() -> ExitCode {
         .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let outcome = run(Args::parse()).await;
+    let mut args = Args::parse();
+    let outcome = match args.command.take() {
+        Some(Tool::Backup { data, to }) => paperlink_mock::backup_data_file(&data, &to)
+            .map(|()| println!("copied {} to {}", data.display(), to.display()))
+            .map_err(|e| report(&e)),
+        None => run(args).await,
+    };
     // Every line logged so far is written before the process ends.
     drop(flushed);
     match outcome {

@@ -1,6 +1,6 @@
 //! The disk edge of the `paperlink-mock` binary, over real processes and real files: a lost or
-//! damaged `-wal`, the main file alone, a start that cannot bind, rows changed on disk, an
-//! interrupted import, and a data path that is not a file.
+//! damaged `-wal`, the main file alone, the safe copy, a start that cannot bind, rows changed
+//! on disk, an interrupted import, and a data path that is not a file.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -421,6 +421,87 @@ fn deleting_or_truncating_the_wal_of_a_running_server_loses_no_write_silently() 
         );
         let _ = std::fs::remove_dir_all(dir);
     }
+}
+
+#[test]
+fn a_backup_of_a_server_under_writes_opens_as_a_data_file_with_every_write_acknowledged_before_it()
+{
+    let dir = scratch("backup");
+    let data = dir.join("state.sqlite");
+    let (served, token) = first_start(&data);
+    let before = create_many(&served.base, &token, "PRE", 30);
+    assert_eq!(before.len(), 30);
+    // Writes go on while the copy is taken.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (base, token, stop) = (served.base.clone(), token.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_eq!(create(&base, &token, &format!("DURING-{i:05}")), 201);
+                i += 1;
+            }
+            i
+        })
+    };
+    let copy = dir.join("copy.sqlite");
+    let backup = Command::new(BIN)
+        .args([
+            "backup",
+            "--data",
+            data.to_str().unwrap(),
+            "--to",
+            copy.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        backup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&backup.stderr)
+    );
+    // A second backup to the same place is refused, and the copy is left alone.
+    let copied = std::fs::read(&copy).unwrap();
+    let again = Command::new(BIN)
+        .args([
+            "backup",
+            "--data",
+            data.to_str().unwrap(),
+            "--to",
+            copy.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains(copy.to_str().unwrap()),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read(&copy).unwrap(), copied);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let during = writer.join().unwrap();
+    assert!(during > 0, "writes went on during the copy");
+    served.kill();
+
+    // The copy alone (no side files) starts a second server with everything acknowledged
+    // before the backup began.
+    let restored = serving(&["--port", "0", "--data", copy.to_str().unwrap()]);
+    assert!(
+        restored.lines[3].starts_with("state restored from"),
+        "{:?}",
+        restored.lines
+    );
+    let skus = all_skus(&restored.base, &token);
+    for sku in &before {
+        assert!(
+            skus.contains(sku),
+            "{sku} was acknowledged before the backup"
+        );
+    }
+    assert_eq!(create(&restored.base, &token, "AFTER-RESTORE"), 201);
+    restored.kill();
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -30,6 +30,7 @@
 //! engine this module sees. What is not: rate-limit windows, the request journal, injected
 //! faults, and `lastUsedAt` updates from reads (keeping those would cost a commit per read).
 
+pub(crate) mod backup;
 mod jsonl;
 mod rows;
 pub(crate) mod schema;
