@@ -98,8 +98,7 @@ enum Tool {
     },
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // Log lines are written by a thread of their own, through a buffer that it flushes
     // whenever it has caught up: request handlers do not wait on stderr, and under load many
     // lines go out in one write. No line is dropped: when 16,384 lines wait (a few MiB), the
@@ -122,9 +121,19 @@ async fn main() -> ExitCode {
         Some(Tool::Backup { data, to }) => paperlink_mock::backup_data_file(&data, &to)
             .map(|()| println!("copied {} to {}", data.display(), to.display()))
             .map_err(|e| report(&e)),
-        None => run(args).await,
+        None => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => {
+                let outcome = runtime.block_on(run(args));
+                // Handlers still running past the shutdown deadline are not waited for long:
+                // the data file is closed by then, so they end at once.
+                runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+                outcome
+            }
+            Err(error) => Err(format!("could not start the runtime: {error}")),
+        },
     };
-    // Every line logged so far is written before the process ends.
+    // Every line logged so far, the runtime's last included, is written before the process
+    // ends.
     drop(flushed);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -134,6 +143,9 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+/// How long the runtime's shutdown waits for handlers still running after `serve` returns.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_millis(500);
 
 /// The longest rate window and revocation delay, in seconds.
 const MAX_PERIOD_SECS: u64 = paperlink_mock::bounds::MAX_PERIOD.as_secs();
@@ -159,6 +171,10 @@ async fn run(args: Args) -> Result<(), String> {
             args.host
         ));
     }
+    // Before the data file is written: a file-size limit fails the write (503) rather than
+    // killing the process.
+    #[cfg(unix)]
+    let _file_size_signal = ignore_file_size_signal();
     let mut builder = PaperlinkMock::builder()
         .system_clock()
         .revocation_delay(Duration::from_secs(args.revocation_delay))
@@ -248,6 +264,17 @@ fn banner(server: &Server, args: &Args) -> std::io::Result<()> {
         )?;
     }
     out.flush()
+}
+
+/// Replaces SIGXFSZ's default action (ending the process) with a handler that does nothing,
+/// for as long as the returned stream lives: a write past a file-size limit (`ulimit -f`)
+/// then fails with EFBIG, as one on a full disk fails with ENOSPC, and the client gets 503.
+#[cfg(unix)]
+fn ignore_file_size_signal() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::from_raw(libc::SIGXFSZ))
+        .inspect_err(|error| tracing::warn!(%error, "could not catch SIGXFSZ"))
+        .ok()
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is

@@ -464,8 +464,8 @@ fn a_second_server_on_the_same_data_file_refuses_at_once_and_the_first_loses_not
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A file-size limit (`ulimit -f`, with SIGXFSZ ignored) makes the disk "full" for the
-/// server: writes fail with EFBIG, as they would with ENOSPC.
+/// A file-size limit (`ulimit -f`) makes the disk "full" for the server, which ignores
+/// SIGXFSZ itself: writes fail with EFBIG, as they would with ENOSPC.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates_once() {
@@ -475,7 +475,7 @@ fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates
     let mut command = Command::new("bash");
     command.args([
         "-c",
-        "trap '' XFSZ; ulimit -f 160; exec \"$0\" \"$@\"",
+        "ulimit -f 160; exec \"$0\" \"$@\"",
         env!("CARGO_BIN_EXE_paperlink-mock"),
         "--port",
         "0",

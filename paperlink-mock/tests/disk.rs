@@ -1,6 +1,7 @@
 //! The disk edge of the `paperlink-mock` binary, over real processes and real files: a lost or
 //! damaged `-wal`, the main file alone, the safe copy, a start that cannot bind, rows changed
-//! on disk, an interrupted import, and a data path that is not a file.
+//! on disk, an interrupted import, a data path that is not a file, a file-size limit, and
+//! SIGTERM while a write waits for SQLite's lock.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -689,5 +690,133 @@ fn a_data_path_that_is_a_fifo_is_refused_at_once() {
     assert!(!status.success());
     assert!(said.contains(fifo.to_str().unwrap()), "{said}");
     assert!(said.contains("not a regular file"), "{said}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `ulimit -f` without `trap '' XFSZ`: the server itself must not die of SIGXFSZ.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_size_limit_answers_503_and_the_server_goes_on() {
+    let dir = scratch("xfsz");
+    let data = dir.join("state.sqlite");
+    let mut command = Command::new("bash");
+    command.args([
+        "-c",
+        "ulimit -f 300; exec \"$0\" \"$@\"",
+        BIN,
+        "--port",
+        "0",
+        "--no-rate-limit",
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    let mut served = match start_command(command, None) {
+        Started::Serving(served) => served,
+        Started::Exited(status, said) => panic!("{status:?}: {said}"),
+    };
+    let token = served.token().unwrap();
+    let mut acknowledged = Vec::new();
+    loop {
+        let sku = format!("X-{:04}", acknowledged.len());
+        match create(&served.base, &token, &sku) {
+            201 => acknowledged.push(sku),
+            503 => break,
+            other => panic!("{sku}: {other} (alive: {:?})", served.child.try_wait()),
+        }
+        assert!(acknowledged.len() < 5_000, "the file-size limit never bit");
+    }
+    assert!(served.child.try_wait().unwrap().is_none(), "still running");
+    assert_eq!(
+        all_skus(&served.base, &token),
+        acknowledged,
+        "still serving"
+    );
+    served.kill();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn sigterm_while_a_write_waits_for_the_lock_exits_by_its_deadline_with_every_log_line() {
+    let dir = scratch("locked");
+    let data = dir.join("state.sqlite");
+    let log = dir.join("server.log");
+    let served = match start(
+        &[
+            "--port",
+            "0",
+            "--shutdown-timeout",
+            "3",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        Some(&log),
+    ) {
+        Started::Serving(served) => served,
+        Started::Exited(status, said) => panic!("{status:?}: {said}"),
+    };
+    let Served {
+        mut child,
+        base,
+        lines,
+    } = served;
+    let token = lines
+        .iter()
+        .filter_map(|l| l.split_whitespace().last())
+        .find(|t| t.starts_with("pk_test_"))
+        .unwrap()
+        .to_owned();
+    // Another program holds SQLite's write lock.
+    let outside = rusqlite::Connection::open(&data).unwrap();
+    outside.execute_batch("BEGIN IMMEDIATE;").unwrap();
+    let waiting = {
+        let (base, token) = (base.clone(), token.clone());
+        std::thread::spawn(move || create(&base, &token, "WAITS"))
+    };
+    // The create is in the journal once it waits for its commit.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let journal = block_on(async {
+            reqwest::get(format!(
+                "{}/__admin/requests",
+                base.trim_end_matches("/api/v1")
+            ))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+        });
+        if journal.contains("\"POST\"") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the create never arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signalled = Instant::now();
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = wait_bounded(&mut child, Duration::from_secs(30));
+    let took = signalled.elapsed();
+    assert!(took < Duration::from_millis(4_500), "exited after {took:?}");
+    assert!(status.success(), "{status:?}");
+    let _ = waiting.join();
+    // stderr is written to the file once the pipe closes.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !log.exists() {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains("Unable to write"), "{logged}");
+    assert!(logged.contains("could not write the data file"), "{logged}");
+    assert!(logged.contains("stopped"), "{logged}");
+    outside.execute_batch("ROLLBACK;").unwrap();
+    drop(outside);
     let _ = std::fs::remove_dir_all(dir);
 }
