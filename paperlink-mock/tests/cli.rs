@@ -499,8 +499,15 @@ fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates
     // No phantom: the refused product is not listed, and its SKU is not taken.
     let listed = all_skus(&base, &token);
     assert_eq!(listed, acknowledged, "only acknowledged writes are visible");
-    // Still full: the retry is refused again, not answered from a phantom record.
-    assert_eq!(create(&base, &token, &refused).0, 503);
+    // Refused again while the -wal is full; once the server has folded its -wal into the
+    // main file (after a moment without writes) there may be room again, and the retry then
+    // creates the product. Either way it is never answered from a phantom record.
+    let retried = create(&base, &token, &refused);
+    assert!(matches!(retried, (503, _) | (201, false)), "{retried:?}");
+    let created_before_restart = retried.0 == 201;
+    if created_before_restart {
+        acknowledged.push(refused.clone());
+    }
     first_kill(&mut limited);
 
     let (mut restarted, base, _) = spawn(
@@ -514,8 +521,8 @@ fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates
     );
     assert_eq!(
         create(&base, &token, &refused),
-        (201, false),
-        "the retry creates the product"
+        (201, created_before_restart),
+        "the retry creates the product (or replays it, if it was created before the restart)"
     );
     assert_eq!(
         create(&base, &token, &refused),
@@ -523,7 +530,9 @@ fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates
         "and a second retry replays it"
     );
     let mut expected = acknowledged.clone();
-    expected.push(refused);
+    if !created_before_restart {
+        expected.push(refused);
+    }
     expected.sort();
     assert_eq!(all_skus(&base, &token), expected, "created once");
     assert!(terminate(&mut restarted).success());

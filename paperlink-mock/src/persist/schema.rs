@@ -112,13 +112,15 @@ fn wait_for_lock(attempt: i32) -> bool {
 
 /// A connection to the data file as every connection of ours is set up: lock waits that a
 /// closing store cuts short, no checkpoint (and no deleting the `-wal`) when it closes, and
-/// checkpoints only when [`fold`] asks for one.
+/// checkpoints only when the writer asks for one.
 pub(crate) fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
     conn.busy_handler(Some(wait_for_lock))?;
     if !flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY) {
-        conn.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
+        // After a checkpoint SQLite writes the -wal again from its start; the limit then cuts
+        // the file back (never below what is in use), so its length tells how much is in it.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 65536;")?;
     }
     Ok(conn)
 }
