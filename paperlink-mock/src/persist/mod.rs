@@ -224,9 +224,10 @@ impl Opened {
     /// whole state by itself) and starts the writer thread.
     pub(crate) fn serve(mut self, now: time::OffsetDateTime) -> Result<Store, MockError> {
         sqlite::note_start(&mut self.conn, sqlite::millis_of(now), &self.path)?;
-        if !schema::fold(&self.conn).map_err(|e| {
+        let folded = schema::fold(&self.conn).map_err(|e| {
             data_file_error(&self.path, "could not be checkpointed", Some(Box::new(e)))
-        })? {
+        })?;
+        if folded != schema::Fold::Folded {
             tracing::warn!(path = %self.path.display(), "a reader kept the -wal from being folded into the main file at start");
         }
         let shared = Arc::new(Handoff {

@@ -7,7 +7,7 @@
 //! written to it. Both, with the schema, are in the main file from the file's creation on
 //! (it is folded before the server serves), so the main file alone says whose it is.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -84,10 +84,16 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 const LOCK_WAIT: Duration = Duration::from_secs(10);
 const LOCK_STEP: Duration = Duration::from_millis(5);
 
+/// How long a fold's last checkpoint waits for readers to leave the `-wal` (it is tried
+/// again later; a reader must not hold up the writes behind it).
+const FOLD_WAIT: Duration = Duration::from_millis(50);
+
 thread_local! {
     /// Set on the writer's thread: once it is raised (the store closes), waits for a lock
     /// end at once, so a shutdown is not held up by another program's transaction.
     static STOPPING: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// How long a lock is waited for on this thread, now.
+    static PATIENCE: Cell<Duration> = const { Cell::new(LOCK_WAIT) };
 }
 
 /// Lock waits on this thread end once `flag` is raised.
@@ -103,7 +109,7 @@ fn wait_for_lock(attempt: i32) -> bool {
             .is_some_and(|flag| flag.load(Ordering::Acquire))
     });
     let waited = LOCK_STEP * u32::try_from(attempt).unwrap_or(u32::MAX);
-    if stopping || waited >= LOCK_WAIT {
+    if stopping || waited >= PATIENCE.get() {
         return false;
     }
     std::thread::sleep(LOCK_STEP);
@@ -496,17 +502,44 @@ pub(crate) fn checkpoint(conn: &Connection, mode: &str) -> rusqlite::Result<bool
     Ok(busy == 0 && log == done)
 }
 
+/// What a [`fold`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// The main file holds everything and says so (`wal_ahead` down).
+    Folded,
+    /// A reader's open transaction held the first checkpoint up: the main file's
+    /// `wal_ahead` is as it was.
+    Unchanged,
+    /// A reader's open transaction held the last checkpoint up: `wal_ahead` is lowered in the
+    /// `-wal`, and a later checkpoint may copy that into the main file, so it must be raised
+    /// again before the next commit.
+    Lowered,
+}
+
 /// Folds the `-wal` into the main file and says so there: every frame copied with
 /// `wal_ahead` still up, then `wal_ahead` lowered in one page of its own, copied in turn,
 /// and the `-wal` emptied (TRUNCATE). The main file then holds the whole state by itself.
-/// A checkpoint cut short (a reader's open transaction, a failed write) leaves the flag up,
-/// so the main file never claims more than it holds. Returns whether it folded.
-pub(crate) fn fold(conn: &Connection) -> rusqlite::Result<bool> {
-    if !checkpoint(conn, "FULL")? {
-        return Ok(false);
+/// A checkpoint cut short (a reader's open transaction, a failed write) leaves the flag as it
+/// was, so the main file never claims more than it holds. Never waits long for a reader.
+pub(crate) fn fold(conn: &Connection) -> rusqlite::Result<Fold> {
+    if !checkpoint(conn, "PASSIVE")? {
+        return Ok(Fold::Unchanged);
     }
     if rows::meta(conn, "wal_ahead").unwrap_or(0) != 0 {
         rows::set_meta(conn, "wal_ahead", 0)?;
     }
-    checkpoint(conn, "TRUNCATE")
+    let patience = PATIENCE.replace(FOLD_WAIT);
+    let (busy, log, done): (i64, i64, i64) =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    PATIENCE.set(patience);
+    // Busy with every frame copied: the main file says `wal_ahead` is down, and the -wal is
+    // only not emptied yet. A frame not copied is the flag's own: the main file still says
+    // it is up.
+    Ok(if busy == 0 || log == done {
+        Fold::Folded
+    } else {
+        Fold::Lowered
+    })
 }

@@ -59,6 +59,8 @@ struct Writer<'a> {
     wal_id: Option<FileId>,
     /// A fold failed and was reported; the next failures in a row are not.
     fold_reported: bool,
+    /// Marking the main file failed and was reported.
+    mark_reported: bool,
 }
 
 /// Commits every batch waiting, in one transaction, until the store closes (then it finishes
@@ -75,6 +77,7 @@ pub(super) fn write_loop(shared: &Handoff, conn: Connection, path: &Path) {
         dirty: false,
         wal_id: None,
         fold_reported: false,
+        mark_reported: false,
     };
     loop {
         let (batches, poisoned) = {
@@ -179,12 +182,19 @@ impl Writer<'_> {
         if !self.ahead {
             // The main file must say the -wal holds commits it lacks before there are any.
             rows::set_meta(&self.conn, "wal_ahead", 1)?;
-            if !schema::checkpoint(&self.conn, "FULL")? {
-                return Err("a reader's open transaction kept the main file from being \
-                            marked; try again"
-                    .into());
+            if schema::checkpoint(&self.conn, "PASSIVE")? {
+                self.ahead = true;
+                self.mark_reported = false;
+            } else if !std::mem::replace(&mut self.mark_reported, true) {
+                // Refusing writes for as long as someone reads would be worse: go on, and
+                // mark it at the next commit.
+                tracing::warn!(
+                    path = %self.path.display(),
+                    "a reader's open transaction keeps the main file from saying that its \
+                     -wal holds new commits; until it ends, a lost -wal would lose them \
+                     silently"
+                );
             }
-            self.ahead = true;
         }
         let tx = self
             .conn
@@ -256,17 +266,25 @@ impl Writer<'_> {
         if why != "closing" && self.shared.hold_folds.load(Ordering::Acquire) {
             return false;
         }
-        let folded = schema::fold(&self.conn);
-        // Whatever happened, the flag is raised again before the next commit.
-        self.ahead = false;
-        let error = match folded {
-            Ok(true) => {
+        let error = match schema::fold(&self.conn) {
+            Ok(schema::Fold::Folded) => {
+                self.ahead = false;
                 self.dirty = false;
                 self.fold_reported = false;
                 return true;
             }
-            Ok(false) => "a reader's open transaction held it up".to_owned(),
-            Err(error) => error.to_string(),
+            // The main file says what it said before.
+            Ok(schema::Fold::Unchanged) => "a reader's open transaction held it up".to_owned(),
+            // Lowered in the -wal, or not known: the main file is marked again before the
+            // next commit.
+            Ok(schema::Fold::Lowered) => {
+                self.ahead = false;
+                "a reader's open transaction held it up".to_owned()
+            }
+            Err(error) => {
+                self.ahead = false;
+                error.to_string()
+            }
         };
         if !std::mem::replace(&mut self.fold_reported, true) {
             tracing::warn!(

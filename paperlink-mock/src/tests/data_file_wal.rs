@@ -197,3 +197,53 @@ fn rows_changed_on_disk_are_refused_by_table_and_row_and_schema_two_files_gain_c
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_reader_holding_a_transaction_open_stalls_no_write_and_the_main_file_is_marked_once_it_ends() {
+    let Fresh {
+        dir,
+        path,
+        core,
+        token,
+        ..
+    } = fresh("wal-reader", 37);
+    assert_eq!(create(&core, &token, "R-1", None).status, 201);
+    // Idle: the -wal is folded into the main file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::metadata(wal_of(&path)).map_or(0, |m| m.len()) > 0 {
+        assert!(std::time::Instant::now() < deadline, "no fold while idle");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // A reader's open transaction, on the folded state, keeps checkpoints from copying
+    // anything newer: writes go on without waiting for it.
+    let reader =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("reader");
+    reader.execute_batch("BEGIN").expect("begin");
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM products", [], |row| row.get(0))
+        .expect("read");
+    let started = std::time::Instant::now();
+    assert_eq!(create(&core, &token, "R-2", None).status, 201);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "a write waited {:?} for a reader",
+        started.elapsed()
+    );
+    reader.execute_batch("COMMIT").expect("commit");
+    drop(reader);
+    // Once it ends, the next commit marks the main file: the -wal is needed again.
+    store_of(&core).hold_folds();
+    assert_eq!(create(&core, &token, "R-3", None).status, 201);
+    let main = std::fs::read(&path).expect("main");
+    let wal = std::fs::read(wal_of(&path)).expect("wal");
+    let alone = image(&dir, "alone", &main, None);
+    let message = refused(&PaperlinkMock::builder().data_file(&alone));
+    assert!(message.contains("is missing"), "{message}");
+    let whole = image(&dir, "whole", &main, Some(&wal));
+    let (restored, _) =
+        MockCore::from_builder(&PaperlinkMock::builder().data_file(&whole)).expect("whole");
+    assert_eq!(skus(&restored, &token), ["R-1", "R-2", "R-3"]);
+    drop((restored, core));
+    let _ = std::fs::remove_dir_all(dir);
+}
