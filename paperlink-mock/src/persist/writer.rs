@@ -179,32 +179,46 @@ impl Writer<'_> {
         let Some(known) = self.rowids.as_mut() else {
             return Err("the products' rows could not be read".into());
         };
-        if !self.ahead {
-            // The main file must say the -wal holds commits it lacks before there are any.
-            rows::set_meta(&self.conn, "wal_ahead", 1)?;
-            if schema::checkpoint(&self.conn, "PASSIVE")? {
-                self.ahead = true;
-                self.mark_reported = false;
-            } else if !std::mem::replace(&mut self.mark_reported, true) {
-                // Refusing writes for as long as someone reads would be worse: go on, and
-                // mark it at the next commit.
-                tracing::warn!(
-                    path = %self.path.display(),
-                    "a reader's open transaction keeps the main file from saying that its \
-                     -wal holds new commits; until it ends, a lost -wal would lose them \
-                     silently"
-                );
-            }
-        }
+        // The main file must say the -wal holds commits it lacks before any is acknowledged:
+        // the first commit after a fold raises the flag with its changes, and is checkpointed
+        // (flag and changes into the main file) before it is answered.
+        let marking = !self.ahead;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if marking {
+            rows::set_meta(&tx, "wal_ahead", 1)?;
+        }
         for batch in batches {
             for change in &batch.changes {
                 sqlite::apply(&tx, change, known)?;
             }
         }
         tx.commit()?;
+        if marking {
+            // The changes are committed: whatever the checkpoint does, they are answered as
+            // such.
+            match schema::checkpoint(&self.conn, "PASSIVE") {
+                Ok(true) => {
+                    self.ahead = true;
+                    self.mark_reported = false;
+                }
+                Ok(false) | Err(_) if std::mem::replace(&mut self.mark_reported, true) => {}
+                held => {
+                    // Refusing writes for as long as someone reads would be worse: go on,
+                    // and mark it at the next commit.
+                    let error = held.err().map(|e| e.to_string()).unwrap_or_else(|| {
+                        "a reader's open transaction held the checkpoint up".to_owned()
+                    });
+                    tracing::warn!(
+                        path = %self.path.display(),
+                        %error,
+                        "the main file could not be marked as behind its -wal; until it is, \
+                         a lost -wal would lose the commits since silently"
+                    );
+                }
+            }
+        }
         self.dirty = true;
         self.after_commit()
     }
