@@ -15,6 +15,13 @@ use crate::engine::state::{Settings, State};
 use crate::error::MockError;
 use crate::model::{DEFAULT_UNIT_OF_MEASURE, KeyInfo, KeyMode, KeyScope, SeedProduct};
 
+/// What closes a core's data file early (nothing without the `durable` feature).
+#[cfg(feature = "durable")]
+pub(crate) type Closer = crate::persist::Closer;
+/// What closes a core's data file early (nothing without the `durable` feature).
+#[cfg(not(feature = "durable"))]
+pub(crate) type Closer = std::convert::Infallible;
+
 /// Journal lines kept by default (the oldest are dropped first).
 pub const DEFAULT_JOURNAL_CAPACITY: usize = 10_000;
 
@@ -241,11 +248,20 @@ impl PaperlinkMockBuilder {
 
     /// Builds the core with its four seeded keys and the seed products.
     pub(crate) fn build_core(&self) -> Result<(MockCore, Vec<NewKey>), MockError> {
+        let (core, seeded, _) = self.build_core_closable()?;
+        Ok((core, seeded))
+    }
+
+    /// [`build_core`](Self::build_core), and what closes its data file (for a server's
+    /// shutdown deadline; `None` without one).
+    pub(crate) fn build_core_closable(
+        &self,
+    ) -> Result<(MockCore, Vec<NewKey>, Option<Closer>), MockError> {
         self.check()?;
         let (mut state, seeded) = self.base_state();
         #[cfg(feature = "durable")]
         if let Some(path) = &self.data_file {
-            let mut opened = crate::persist::Opened::open(path)?;
+            let mut opened = crate::persist::Opened::open(path, self.import_jsonl.is_some())?;
             let seeded = if let Some(from) = &self.import_jsonl {
                 let snapshot = opened.import_jsonl(from)?;
                 opened.write_first(&snapshot)?;
@@ -261,13 +277,19 @@ impl PaperlinkMockBuilder {
                 seeded
             };
             let data_file = opened.serve(state.clock.now())?;
+            let closer = data_file.closer();
             let core = MockCore::new(state, self.expose_admin_token(), self.hosts());
-            return Ok((core.with_data_file(Box::new(data_file)), seeded));
+            return Ok((
+                core.with_data_file(Box::new(data_file)),
+                seeded,
+                Some(closer),
+            ));
         }
         self.seed_products(&mut state)?;
         Ok((
             MockCore::new(state, self.expose_admin_token(), self.hosts()),
             seeded,
+            None,
         ))
     }
 

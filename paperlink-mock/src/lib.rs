@@ -239,3 +239,6 @@ pub use model::{
     FieldError, KeyInfo, KeyMode, KeyScope, Member, Number, ProductRecord, ProductStatus,
     SeedProduct, TeamRole,
 };
+/// Copies a data file safely, while a server may be writing to it (`paperlink-mock backup`).
+#[cfg(feature = "durable")]
+pub use persist::backup::backup as backup_data_file;

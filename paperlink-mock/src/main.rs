@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p paperlink-mock -- --port 12111
+//! cargo run -p paperlink-mock -- backup --data state.sqlite --to copy.sqlite
 //! ```
 
 use std::io::Write;
@@ -10,15 +11,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use paperlink_mock::standalone::{Limits, Server};
 use paperlink_mock::{KeyMode, PaperlinkMock, RateLimitPolicy, parse_seed_file};
 use secrecy::ExposeSecret;
 
 /// A faithful, stateful mock of the Paperlink public API.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Tool>,
     /// Address to bind. Any address other than loopback needs --admin-token, or
     /// --unprotected-control-plane to give everyone who can reach it the control plane.
     #[arg(long, default_value = "127.0.0.1")]
@@ -84,8 +87,22 @@ struct Args {
     admin_token: Option<String>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+/// What the binary does besides serving.
+#[derive(Debug, Subcommand)]
+enum Tool {
+    /// Copy a data file safely, while a server may be writing to it (for a CI cache or a
+    /// fixture): one consistent snapshot, in a single new file that starts a server as it is.
+    Backup {
+        /// The data file (a server's --data).
+        #[arg(long, value_name = "PATH")]
+        data: PathBuf,
+        /// The copy to create (never overwritten).
+        #[arg(long, value_name = "COPY")]
+        to: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
     // Log lines are written by a thread of their own, through a buffer that it flushes
     // whenever it has caught up: request handlers do not wait on stderr, and under load many
     // lines go out in one write. No line is dropped: when 16,384 lines wait (a few MiB), the
@@ -103,8 +120,24 @@ async fn main() -> ExitCode {
         .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let outcome = run(Args::parse()).await;
-    // Every line logged so far is written before the process ends.
+    let mut args = Args::parse();
+    let outcome = match args.command.take() {
+        Some(Tool::Backup { data, to }) => paperlink_mock::backup_data_file(&data, &to)
+            .map(|()| println!("copied {} to {}", data.display(), to.display()))
+            .map_err(|e| report(&e)),
+        None => match tokio::runtime::Runtime::new() {
+            Ok(runtime) => {
+                let outcome = runtime.block_on(run(args));
+                // Handlers still running past the shutdown deadline are not waited for long:
+                // the data file is closed by then, so they end at once.
+                runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+                outcome
+            }
+            Err(error) => Err(format!("could not start the runtime: {error}")),
+        },
+    };
+    // Every line logged so far, the runtime's last included, is written before the process
+    // ends.
     drop(flushed);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -114,6 +147,9 @@ async fn main() -> ExitCode {
         }
     }
 }
+
+/// How long the runtime's shutdown waits for handlers still running after `serve` returns.
+const RUNTIME_SHUTDOWN: Duration = Duration::from_millis(500);
 
 /// The longest rate window and revocation delay, in seconds.
 const MAX_PERIOD_SECS: u64 = paperlink_mock::bounds::MAX_PERIOD.as_secs();
@@ -139,6 +175,10 @@ async fn run(args: Args) -> Result<(), String> {
             args.host
         ));
     }
+    // Before the data file is written: a file-size limit fails the write (503) rather than
+    // killing the process.
+    #[cfg(unix)]
+    let _file_size_signal = ignore_file_size_signal();
     let mut builder = PaperlinkMock::builder()
         .system_clock()
         .revocation_delay(Duration::from_secs(args.revocation_delay))
@@ -229,6 +269,17 @@ fn banner(server: &Server, args: &Args) -> std::io::Result<()> {
         )?;
     }
     out.flush()
+}
+
+/// Replaces SIGXFSZ's default action (ending the process) with a handler that does nothing,
+/// for as long as the returned stream lives: a write past a file-size limit (`ulimit -f`)
+/// then fails with EFBIG, as one on a full disk fails with ENOSPC, and the client gets 503.
+#[cfg(unix)]
+fn ignore_file_size_signal() -> Option<tokio::signal::unix::Signal> {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::from_raw(libc::SIGXFSZ))
+        .inspect_err(|error| tracing::warn!(%error, "could not catch SIGXFSZ"))
+        .ok()
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is

@@ -16,7 +16,7 @@ use crate::engine::durability::Snapshot;
 use crate::error::MockError;
 use crate::model::{KeyMode, KeyRecord, ProductRecord, ReplayRecord, ReplayScope};
 
-use super::sqlite::data_file_error;
+use super::rows::data_file_error;
 
 /// A product with its tenant, as the earlier format wrote it.
 type Written = (String, KeyMode, ProductRecord);

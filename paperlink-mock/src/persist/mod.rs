@@ -16,8 +16,13 @@
 //!   back from the database, so no refused change stays visible to reads, to SKU checks, or
 //!   after a restart. Later writes are tried again.
 //! * **A file that is not ours, or is damaged, is refused** with an error naming it, and is
-//!   never rewritten. A data file of the earlier JSON-lines format is imported once
-//!   ([`PaperlinkMockBuilder::import_jsonl`](crate::PaperlinkMockBuilder::import_jsonl)).
+//!   never rewritten: a row whose checksum fails ([`rows`]), a `-wal` lost, emptied or
+//!   damaged while the main file says it holds commits ([`writer`] keeps the main file close
+//!   behind the `-wal` and says when it is not). A data file of the earlier JSON-lines format
+//!   is imported once
+//!   ([`PaperlinkMockBuilder::import_jsonl`](crate::PaperlinkMockBuilder::import_jsonl)); an
+//!   import stopped half-way is refused by a plain start and finished by the same import.
+//! * **A safe copy** of a running server's file: [`backup`] (`paperlink-mock backup`).
 //!
 //! What is kept: keys (token hashes only), products, team members, idempotency records,
 //! clock advances, what a reset returns to. It comes and goes as the engine's
@@ -25,8 +30,13 @@
 //! engine this module sees. What is not: rate-limit windows, the request journal, injected
 //! faults, and `lastUsedAt` updates from reads (keeping those would cost a commit per read).
 
+pub(crate) mod backup;
 mod jsonl;
+mod rows;
+pub(crate) mod schema;
 pub(crate) mod sqlite;
+mod wal;
+mod writer;
 
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -40,7 +50,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use crate::engine::changes::Change;
 use crate::engine::durability::{Durability, Snapshot, Ticket};
 use crate::error::MockError;
-use sqlite::data_file_error;
+use rows::data_file_error;
 
 /// The open data file: its lock, and the writer thread that owns the write connection.
 pub(crate) struct Store {
@@ -67,9 +77,18 @@ struct Handoff {
     /// A transaction failed and the state in memory has not been read back yet. Set and
     /// cleared with the queue's lock held; read without it on every request.
     poisoned: AtomicBool,
+    /// The store is closing: the writer stops waiting for locks other programs hold.
+    stopping: Arc<AtomicBool>,
+    /// The `-wal` was changed under the server: why. Writes are refused from then on, and
+    /// the file is not read back (it would read what is there now).
+    broken: Mutex<Option<String>>,
     /// Tests: runs before each transaction; an error fails it.
     #[cfg(test)]
     before_commit: Mutex<Option<TestHook>>,
+    /// Tests: the writer does not fold the `-wal`, so the files are what a `kill -9`
+    /// between two folds leaves.
+    #[cfg(test)]
+    hold_folds: AtomicBool,
 }
 
 #[cfg(test)]
@@ -100,9 +119,12 @@ pub(crate) struct Opened {
 }
 
 impl Opened {
-    /// Locks the file, then checks it (ours, whole, not newer) and brings its schema up to
-    /// date. Nothing is written to a file that fails a check.
-    pub(crate) fn open(path: &Path) -> Result<Self, MockError> {
+    /// Locks the file, then checks it (a regular file, ours, whole, not newer, its `-wal`
+    /// whole) and brings its schema up to date. Nothing is written to a file that fails a
+    /// check. `importing`: this start imports into it (a file whose import did not finish is
+    /// refused otherwise).
+    pub(crate) fn open(path: &Path, importing: bool) -> Result<Self, MockError> {
+        schema::check_path(path)?;
         let lock = OpenOptions::new()
             .read(true)
             .write(true)
@@ -128,13 +150,13 @@ impl Opened {
                 ));
             }
         }
-        let kind = sqlite::kind(path, &lock)?;
-        if kind == sqlite::Kind::New {
+        let kind = schema::kind(path, &lock)?;
+        if kind == schema::Kind::New {
             sync_directory(path)?;
         }
         match kind {
-            sqlite::Kind::New | sqlite::Kind::Sqlite => {}
-            sqlite::Kind::JsonLines => {
+            schema::Kind::New | schema::Kind::Sqlite => {}
+            schema::Kind::JsonLines => {
                 return Err(data_file_error(
                     path,
                     format!(
@@ -147,7 +169,7 @@ impl Opened {
                 ));
             }
         }
-        let (conn, holds_state) = sqlite::open(path)?;
+        let schema::Opening { conn, holds_state } = schema::open(path, kind, importing)?;
         Ok(Self {
             path: path.to_path_buf(),
             lock,
@@ -166,7 +188,7 @@ impl Opened {
         sqlite::load(&self.conn, &self.path)
     }
 
-    /// Writes a state as the file's first content.
+    /// Writes a state as the file's first content (which also finishes an import).
     pub(crate) fn write_first(&mut self, snapshot: &Snapshot) -> Result<(), MockError> {
         let written = self
             .conn
@@ -178,7 +200,10 @@ impl Opened {
         written.map_err(|e| data_file_error(&self.path, "could not be written", Some(Box::new(e))))
     }
 
-    /// Reads a data file of the JSON-lines format, to import into this new database.
+    /// Reads a data file of the JSON-lines format, to import into this new database (which
+    /// [`open`](Self::open) marked as importing, in the main file, until
+    /// [`write_first`](Self::write_first) ends the import: a start without the import refuses
+    /// a file whose import was stopped, and the same import finishes it).
     pub(crate) fn import_jsonl(&self, from: &Path) -> Result<Snapshot, MockError> {
         if self.holds_state {
             return Err(data_file_error(
@@ -195,22 +220,33 @@ impl Opened {
     }
 
     /// Starts serving: counts this start, forgets idempotency records that expired before
-    /// `now` (the mock clock's), and starts the writer thread.
+    /// `now` (the mock clock's), folds the `-wal` into the main file (which then holds the
+    /// whole state by itself) and starts the writer thread.
     pub(crate) fn serve(mut self, now: time::OffsetDateTime) -> Result<Store, MockError> {
         sqlite::note_start(&mut self.conn, sqlite::millis_of(now), &self.path)?;
+        let folded = schema::fold(&self.conn).map_err(|e| {
+            data_file_error(&self.path, "could not be checkpointed", Some(Box::new(e)))
+        })?;
+        if folded != schema::Fold::Folded {
+            tracing::warn!(path = %self.path.display(), "a reader kept the -wal from being folded into the main file at start");
+        }
         let shared = Arc::new(Handoff {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             poisoned: AtomicBool::new(false),
+            stopping: Arc::new(AtomicBool::new(false)),
+            broken: Mutex::new(None),
             #[cfg(test)]
             before_commit: Mutex::new(None),
+            #[cfg(test)]
+            hold_folds: AtomicBool::new(false),
         });
         let writer = {
             let shared = Arc::clone(&shared);
             let (conn, path) = (self.conn, self.path.clone());
             std::thread::Builder::new()
                 .name("paperlink-mock-store".to_owned())
-                .spawn(move || write_loop(&shared, conn, &path))
+                .spawn(move || writer::write_loop(&shared, conn, &path))
                 .map_err(|e| {
                     data_file_error(
                         &self.path,
@@ -276,12 +312,12 @@ impl Durability for Store {
         for batch in std::mem::take(&mut lock(&self.shared.queue).batches) {
             let _ = batch.done.send(false);
         }
-        let loaded = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| data_file_error(&self.path, "could not be opened", Some(Box::new(e))))
-        .and_then(|conn| sqlite::load(&conn, &self.path));
+        if let Some(why) = lock(&self.shared.broken).clone() {
+            return Some(Err(data_file_error(&self.path, why, None)));
+        }
+        let loaded = schema::connect(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| data_file_error(&self.path, "could not be opened", Some(Box::new(e))))
+            .and_then(|conn| sqlite::load(&conn, &self.path));
         if loaded.is_ok() {
             let _queue = lock(&self.shared.queue);
             self.shared.poisoned.store(false, Ordering::Release);
@@ -305,6 +341,39 @@ impl Store {
     pub(crate) fn before_commit(&self, hook: TestHook) {
         *lock(&self.shared.before_commit) = Some(hook);
     }
+
+    /// Tests: the writer folds the `-wal` no more (until the store closes).
+    #[cfg(test)]
+    pub(crate) fn hold_folds(&self) {
+        self.shared.hold_folds.store(true, Ordering::Release);
+    }
+
+    /// What closes this store from elsewhere (the server, at its shutdown deadline).
+    pub(crate) fn closer(&self) -> Closer {
+        Closer(Arc::clone(&self.shared))
+    }
+}
+
+/// Closes a store before its last owner drops it: a server at its shutdown deadline, while
+/// requests still hold the core.
+#[derive(Clone)]
+pub(crate) struct Closer(Arc<Handoff>);
+
+impl std::fmt::Debug for Closer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Closer").finish_non_exhaustive()
+    }
+}
+
+impl Closer {
+    /// Takes no more writes (each is answered as refused), and stops waiting for a lock
+    /// another program holds: the writer fails the transaction it waits with (logging why),
+    /// folds the `-wal` if it can at once, and ends.
+    pub(crate) fn close(&self) {
+        self.0.stopping.store(true, Ordering::Release);
+        lock(&self.0.queue).closed = true;
+        self.0.wake.notify_all();
+    }
 }
 
 impl Drop for Store {
@@ -315,87 +384,4 @@ impl Drop for Store {
             let _ = writer.join();
         }
     }
-}
-
-/// The writer thread: commits every batch waiting, in one transaction, until the store
-/// closes (then it finishes what is queued).
-fn write_loop(shared: &Handoff, mut conn: Connection, path: &Path) {
-    let mut rowids = read_rowids(&conn, path);
-    loop {
-        let (batches, poisoned) = {
-            let mut queue = lock(&shared.queue);
-            while queue.batches.is_empty() && !queue.closed {
-                queue = shared
-                    .wake
-                    .wait(queue)
-                    .unwrap_or_else(PoisonError::into_inner);
-            }
-            if queue.batches.is_empty() {
-                return;
-            }
-            // Read with the batches: a group taken before the state is read back is failed.
-            (
-                std::mem::take(&mut queue.batches),
-                shared.poisoned.load(Ordering::Acquire),
-            )
-        };
-        let committed = !poisoned
-            && match commit(shared, &mut conn, &batches, &mut rowids) {
-                Ok(()) => true,
-                Err(error) => {
-                    // The rolled-back rows were never written: read the rowids again.
-                    rowids = read_rowids(&conn, path);
-                    tracing::error!(
-                        path = %path.display(),
-                        %error,
-                        "could not write the data file; the refused writes are undone"
-                    );
-                    let _queue = lock(&shared.queue);
-                    shared.poisoned.store(true, Ordering::Release);
-                    false
-                }
-            };
-        for batch in batches {
-            let _ = batch.done.send(committed);
-        }
-    }
-}
-
-/// The products' rowids, or none if they cannot be read (then every write is refused, since
-/// an unknown product would get a second row).
-fn read_rowids(conn: &Connection, path: &Path) -> Option<sqlite::Rowids> {
-    sqlite::Rowids::read(conn)
-        .inspect_err(|error| {
-            tracing::error!(path = %path.display(), %error, "could not read the products' rows");
-        })
-        .ok()
-}
-
-fn commit(
-    shared: &Handoff,
-    conn: &mut Connection,
-    batches: &[Batch],
-    rowids: &mut Option<sqlite::Rowids>,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    if batches.iter().all(|b| b.changes.is_empty()) {
-        // Only waits for what came before, which is committed already.
-        return Ok(());
-    }
-    #[cfg(test)]
-    if let Some(hook) = lock(&shared.before_commit).as_mut() {
-        hook()?;
-    }
-    #[cfg(not(test))]
-    let _ = shared;
-    let Some(known) = rowids.as_mut() else {
-        return Err("the products' rows could not be read".into());
-    };
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for batch in batches {
-        for change in &batch.changes {
-            sqlite::apply(&tx, change, known)?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
 }

@@ -6,242 +6,30 @@
 //! | `products`, `seed_products` | each product's team, mode, id, SKU, status and `record` (JSON, as the API serves it) |
 //! | `idempotency` | each recorded write answer: the scope's SHA-256, when it expires, and `record` (JSON) |
 //! | `members` | each team member (team, name, and `record`: JSON with the role); a team's first Owner is not kept |
-//! | `meta` | `clock_advanced_ms` (how far the clock was moved by hand) and `starts` |
+//! | `meta` | `clock_advanced_ms` (how far the clock was moved by hand), `starts`, `wal_ahead` (the `-wal` may hold commits the main file lacks) and `importing` (an import has not finished) |
 //!
-//! The `seed_` tables are what `POST /__admin/reset` returns to. `PRAGMA application_id` marks
-//! the file as ours and `PRAGMA user_version` is the schema's version: a file of another
-//! kind, or of a newer version, is refused before anything is written to it.
+//! | every table | `sum`: the row's checksum (see [`super::rows`]), checked when the file is loaded |
+//!
+//! The `seed_` tables are what `POST /__admin/reset` returns to. How a file is opened, checked
+//! and migrated is in [`super::schema`].
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use uuid::Uuid;
+
+use super::rows::{self, data_file_error, opt_text, sum, text};
 
 use crate::engine::changes::{Change, Placed};
 use crate::engine::durability::Snapshot;
 use crate::error::MockError;
 use crate::model::{KeyMode, KeyRecord, Member, ProductRecord, ReplayRecord, ReplayScope};
 
-/// `PRAGMA application_id`: "PLMK".
-pub(crate) const APPLICATION_ID: i32 = 0x504c_4d4b;
-
-/// The schema's version: `MIGRATIONS.len()`.
-pub(crate) const SCHEMA_VERSION: i32 = 2;
-
-/// The statements that bring a database from version `i` to `i + 1`, each run in one
-/// transaction with the version change.
-///
-/// Products and idempotency records have no index: a create appends its rows at the end of
-/// their tables, so a commit writes a few pages in one place rather than a page of a random
-/// index per row (measured: 2.4 times the creates per second). The writer finds a product's
-/// row by the rowid it keeps in memory ([`Rowids`]).
-const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
-    "
-    CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
-    INSERT INTO meta (name, value) VALUES ('clock_advanced_ms', 0), ('starts', 0);
-    CREATE TABLE keys (
-        id TEXT PRIMARY KEY, team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE seed_keys (
-        id TEXT PRIMARY KEY, team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE products (
-        team TEXT NOT NULL, mode TEXT NOT NULL, id TEXT NOT NULL, sku TEXT,
-        status TEXT NOT NULL, record TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE seed_products (
-        team TEXT NOT NULL, mode TEXT NOT NULL, id TEXT NOT NULL, sku TEXT,
-        status TEXT NOT NULL, record TEXT NOT NULL
-    ) STRICT;
-    CREATE TABLE idempotency (
-        scope TEXT NOT NULL, expires_ms INTEGER NOT NULL, record TEXT NOT NULL
-    ) STRICT;
-",
-    // 2: team members and their roles (a team's first Owner is not stored).
-    "
-    CREATE TABLE members (
-        team TEXT NOT NULL, name TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (team, name)
-    ) STRICT;
-",
-];
-
-/// The first bytes of every SQLite database.
-const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
-
-/// A data-file error naming the file.
-pub(crate) fn data_file_error(
-    path: &Path,
-    message: impl Into<String>,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
-) -> MockError {
-    MockError::DataFile {
-        path: path.to_path_buf(),
-        message: message.into(),
-        source,
-    }
-}
-
-fn sqlite_error(path: &Path, message: &str, error: rusqlite::Error) -> MockError {
-    data_file_error(path, message, Some(Box::new(error)))
-}
-
-/// What kind of file is at `path`, read before SQLite touches it.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// Missing or empty: a new database.
-    New,
-    /// An SQLite database (whose it is, is checked once it is open).
-    Sqlite,
-    /// The JSON-lines data file of paperlink-mock 0.1.
-    JsonLines,
-}
-
-/// Tells the file's kind from its first bytes (read through `file`, the handle that holds the
-/// lock); anything else is refused.
-pub(crate) fn kind(path: &Path, mut file: &std::fs::File) -> Result<Kind, MockError> {
-    let mut head = Vec::with_capacity(16);
-    (&mut file)
-        .take(16)
-        .read_to_end(&mut head)
-        .map_err(|e| data_file_error(path, "could not be read", Some(Box::new(e))))?;
-    if head.is_empty() {
-        Ok(Kind::New)
-    } else if head.as_slice() == SQLITE_HEADER {
-        Ok(Kind::Sqlite)
-    } else if head.starts_with(b"{\"") {
-        Ok(Kind::JsonLines)
-    } else {
-        Err(data_file_error(
-            path,
-            "is not a paperlink-mock data file (not an SQLite database); nothing was changed",
-            None,
-        ))
-    }
-}
-
-/// Opens the database for writing after checking that it is ours, whole and not newer than
-/// this version; a new one gets the schema. Returns the connection and whether it already
-/// holds state. Nothing is written to a file that fails a check.
-pub(crate) fn open(path: &Path) -> Result<(Connection, bool), MockError> {
-    let mut conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| sqlite_error(path, "could not be opened", e))?;
-    let read_i32 = |pragma: &str| -> Result<i32, MockError> {
-        conn.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get(0))
-            .map_err(|e| {
-                sqlite_error(
-                    path,
-                    "is not a readable SQLite database; nothing was changed",
-                    e,
-                )
-            })
-    };
-    let application_id = read_i32("application_id")?;
-    let version = read_i32("user_version")?;
-    let tables: i64 = conn
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-        .map_err(|e| sqlite_error(path, "is not a readable SQLite database", e))?;
-    let fresh = application_id == 0 && version == 0 && tables == 0;
-    if !fresh && application_id != APPLICATION_ID {
-        return Err(data_file_error(
-            path,
-            "is an SQLite database of another program, not a paperlink-mock data file; \
-             nothing was changed",
-            None,
-        ));
-    }
-    if version > SCHEMA_VERSION {
-        return Err(data_file_error(
-            path,
-            format!(
-                "was written by a newer paperlink-mock (schema version {version}; this \
-                 version reads up to {SCHEMA_VERSION}); nothing was changed"
-            ),
-            None,
-        ));
-    }
-    if !fresh {
-        check_integrity(&conn, path)?;
-    }
-    // WAL (readers never wait for the writer), every commit on disk before it returns, and
-    // a writer that waits rather than fails while a reader's tool checkpoints.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-        .map_err(|e| sqlite_error(path, "could not be switched to WAL mode", e))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(data_file_error(
-            path,
-            format!("could not be switched to WAL mode (it is in {mode} mode)"),
-            None,
-        ));
-    }
-    conn.execute_batch("PRAGMA synchronous=FULL;")
-        .map_err(|e| sqlite_error(path, "could not be configured", e))?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| sqlite_error(path, "could not be configured", e))?;
-    migrate(&mut conn, path, version)?;
-    let holds_state = !fresh
-        && conn
-            .query_row("SELECT 1 FROM seed_keys LIMIT 1", [], |_| Ok(()))
-            .optional()
-            .map_err(|e| sqlite_error(path, "could not be read", e))?
-            .is_some();
-    Ok((conn, holds_state))
-}
-
-fn check_integrity(conn: &Connection, path: &Path) -> Result<(), MockError> {
-    let mut statement = conn
-        .prepare("PRAGMA integrity_check")
-        .map_err(|e| sqlite_error(path, "could not be checked", e))?;
-    let findings: Vec<String> = statement
-        .query_map([], |row| row.get(0))
-        .and_then(|rows| rows.collect())
-        .map_err(|e| sqlite_error(path, "is damaged: its integrity check failed", e))?;
-    if findings.len() == 1 && findings[0] == "ok" {
-        return Ok(());
-    }
-    let shown: Vec<&str> = findings.iter().take(3).map(String::as_str).collect();
-    Err(data_file_error(
-        path,
-        format!(
-            "is damaged: its integrity check found {} data_file_error(s) ({}); nothing was changed. \
-             Restore it from a copy, or start with a new --data path",
-            findings.len(),
-            shown.join("; ")
-        ),
-        None,
-    ))
-}
-
-fn migrate(conn: &mut Connection, path: &Path, from: i32) -> Result<(), MockError> {
-    for (index, script) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
-        let to = index + 1;
-        let tx = conn
-            .transaction()
-            .map_err(|e| sqlite_error(path, "could not be migrated", e))?;
-        tx.execute_batch(script)
-            .and_then(|()| {
-                tx.execute_batch(&format!(
-                    "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {to};"
-                ))
-            })
-            .and_then(|()| tx.commit())
-            .map_err(|e| sqlite_error(path, &format!("could not be migrated to {to}"), e))?;
-    }
-    Ok(())
-}
-
-/// Reads everything the file keeps.
+/// Reads everything the file keeps, after checking every row's checksum.
 pub(crate) fn load(conn: &Connection, path: &Path) -> Result<Snapshot, MockError> {
+    rows::verify_all(conn, path)?;
     let damaged = |table: &str, e: Box<dyn std::error::Error + Send + Sync>| {
         data_file_error(
             path,
@@ -343,14 +131,12 @@ fn json_column<T: serde::de::DeserializeOwned>(
 pub(crate) fn note_start(conn: &mut Connection, now_ms: i64, path: &Path) -> Result<(), MockError> {
     conn.transaction_with_behavior(TransactionBehavior::Immediate)
         .and_then(|tx| {
-            tx.execute(
-                "UPDATE meta SET value = value + 1 WHERE name = 'starts'",
-                [],
-            )?;
+            let starts = rows::meta(&tx, "starts").unwrap_or(0);
+            rows::set_meta(&tx, "starts", starts.saturating_add(1))?;
             tx.execute("DELETE FROM idempotency WHERE expires_ms <= ?1", [now_ms])?;
             tx.commit()
         })
-        .map_err(|e| sqlite_error(path, "could not be written", e))
+        .map_err(|e| data_file_error(path, "could not be written", Some(Box::new(e))))
 }
 
 fn to_json(value: &impl serde::Serialize) -> rusqlite::Result<String> {
@@ -371,17 +157,27 @@ enum Set {
 
 fn put_key(tx: &Transaction<'_>, set: Set, record: &KeyRecord) -> rusqlite::Result<()> {
     let sql = match set {
-        Set::Live => "INSERT OR REPLACE INTO keys (id, team, name, record) VALUES (?1, ?2, ?3, ?4)",
+        Set::Live => {
+            "INSERT OR REPLACE INTO keys (id, team, name, record, sum) \
+             VALUES (?1, ?2, ?3, ?4, ?5)"
+        }
         Set::Seed => {
-            "INSERT OR REPLACE INTO seed_keys (id, team, name, record) VALUES (?1, ?2, ?3, ?4)"
+            "INSERT OR REPLACE INTO seed_keys (id, team, name, record, sum) \
+             VALUES (?1, ?2, ?3, ?4, ?5)"
         }
     };
-    tx.prepare_cached(sql)?.execute(params![
-        record.info.id.to_string(),
-        record.info.team,
-        record.info.name,
-        to_json(record)?
-    ])?;
+    let (id, json) = (record.info.id.to_string(), to_json(record)?);
+    let sum = sum(
+        "key",
+        &[
+            text(&id),
+            text(&record.info.team),
+            text(&record.info.name),
+            text(&json),
+        ],
+    );
+    tx.prepare_cached(sql)?
+        .execute(params![id, record.info.team, record.info.name, json, sum])?;
     Ok(())
 }
 
@@ -396,22 +192,33 @@ fn put_product(
     let record = to_json(product)?;
     let id = product.id.to_string();
     let status = product.status.as_str();
+    let sum = sum(
+        "product",
+        &[
+            text(team),
+            text(mode.as_str()),
+            text(&id),
+            opt_text(product.sku.as_deref()),
+            text(status),
+            text(&record),
+        ],
+    );
     if let Some(rowid) = rowid {
         // Only live products change after they are written.
         tx.prepare_cached(
-            "UPDATE products SET sku = ?1, status = ?2, record = ?3 WHERE rowid = ?4",
+            "UPDATE products SET sku = ?1, status = ?2, record = ?3, sum = ?4 WHERE rowid = ?5",
         )?
-        .execute(params![product.sku, status, record, rowid])?;
+        .execute(params![product.sku, status, record, sum, rowid])?;
         return Ok(rowid);
     }
     let sql = match set {
         Set::Live => {
-            "INSERT INTO products (team, mode, id, sku, status, record) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO products (team, mode, id, sku, status, record, sum) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
         }
         Set::Seed => {
-            "INSERT INTO seed_products (team, mode, id, sku, status, record) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO seed_products (team, mode, id, sku, status, record, sum) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
         }
     };
     tx.prepare_cached(sql)?.execute(params![
@@ -420,7 +227,8 @@ fn put_product(
         id,
         product.sku,
         status,
-        record
+        record,
+        sum
     ])?;
     Ok(tx.last_insert_rowid())
 }
@@ -430,25 +238,38 @@ fn put_replay(
     scope: &ReplayScope,
     response: &ReplayRecord,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO idempotency (scope, expires_ms, record) VALUES (?1, ?2, ?3)")?
-        .execute(params![
-            crate::model::encoding::digest::to_hex(scope),
-            millis_of(response.expires),
-            to_json(response)?
-        ])?;
+    let scope = crate::model::encoding::digest::to_hex(scope);
+    let (expires, json) = (millis_of(response.expires), to_json(response)?);
+    let sum = sum(
+        "replay",
+        &[text(&scope), ValueRef::Integer(expires), text(&json)],
+    );
+    tx.prepare_cached(
+        "INSERT INTO idempotency (scope, expires_ms, record, sum) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![scope, expires, json, sum])?;
     Ok(())
 }
 
 fn put_member(tx: &Transaction<'_>, member: &Member) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT OR REPLACE INTO members (team, name, record) VALUES (?1, ?2, ?3)")?
-        .execute(params![member.team, member.name, to_json(member)?])?;
+    let json = to_json(member)?;
+    let sum = sum(
+        "member",
+        &[text(&member.team), text(&member.name), text(&json)],
+    );
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO members (team, name, record, sum) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![member.team, member.name, json, sum])?;
     Ok(())
 }
 
 fn set_advanced(tx: &Transaction<'_>, advanced_ms: u64) -> rusqlite::Result<()> {
-    tx.prepare_cached("UPDATE meta SET value = ?1 WHERE name = 'clock_advanced_ms'")?
-        .execute([i64::try_from(advanced_ms).unwrap_or(i64::MAX)])?;
-    Ok(())
+    rows::set_meta(
+        tx,
+        "clock_advanced_ms",
+        i64::try_from(advanced_ms).unwrap_or(i64::MAX),
+    )
 }
 
 /// Where each product's row is, by team, mode and id: kept by the writer, so that a change
@@ -540,7 +361,7 @@ pub(crate) fn apply(
 
 /// Writes a whole state into an empty database: what `reset` returns to, the keys, the
 /// products (in the order they were created), the idempotency records, the members and the
-/// clock.
+/// clock; an import that was under way is then finished.
 pub(crate) fn write_all(tx: &Transaction<'_>, snapshot: &Snapshot) -> rusqlite::Result<()> {
     for record in &snapshot.seed_keys {
         put_key(tx, Set::Seed, record)?;
@@ -574,5 +395,6 @@ pub(crate) fn write_all(tx: &Transaction<'_>, snapshot: &Snapshot) -> rusqlite::
     for member in &snapshot.members {
         put_member(tx, member)?;
     }
+    rows::set_meta(tx, "importing", 0)?;
     set_advanced(tx, snapshot.clock_advanced_ms)
 }

@@ -41,7 +41,7 @@ use tokio::sync::Semaphore;
 
 use secrecy::SecretString;
 
-use crate::builder::{NewKey, PaperlinkMockBuilder, find_seeded};
+use crate::builder::{Closer, NewKey, PaperlinkMockBuilder, find_seeded};
 use crate::engine::edge::Hosts;
 use crate::engine::journal::journal_text;
 use crate::engine::{MockCore, MockRequest, MockResponse};
@@ -123,6 +123,8 @@ impl Limits {
 pub struct Server {
     core: Arc<MockCore>,
     seeded: Vec<NewKey>,
+    /// Closes the data file at the shutdown deadline.
+    closer: Option<Closer>,
     listener: TcpListener,
     addr: SocketAddr,
     limits: Limits,
@@ -176,13 +178,14 @@ impl Server {
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
         // Bound first: a start that cannot bind leaves no data file behind.
-        let (core, seeded) = builder.build_core()?;
+        let (core, seeded, closer) = builder.build_core_closable()?;
         let core = core
             .with_hosts(Hosts::for_bind(addr.ip(), &builder.allowed_hosts))
             .with_page(Box::new(Ui::new(addr)));
         Ok(Self {
             core: Arc::new(core),
             seeded,
+            closer,
             listener,
             addr,
             limits: Limits::default(),
@@ -237,7 +240,8 @@ impl Server {
 
     /// Serves until `shutdown` completes, then stops accepting, lets the requests in flight
     /// finish for up to [`Limits::shutdown_timeout`], and returns (dropping any connection
-    /// still open).
+    /// still open). With a data file, it is closed then: a write still waiting (for a lock
+    /// another program holds on the file) is refused at once rather than after the wait.
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -246,6 +250,7 @@ impl Server {
             core,
             listener,
             limits,
+            closer,
             ..
         } = self;
         let slots = Arc::new(Semaphore::new(limits.max_connections));
@@ -297,6 +302,14 @@ impl Server {
                     "requests still in flight at the shutdown deadline; stopping anyway"
                 );
             }
+        }
+        // Writes still waiting end now (refused), so the handlers holding the core return
+        // and the runtime's shutdown does not wait for them.
+        if let Some(closer) = closer {
+            #[cfg(feature = "durable")]
+            closer.close();
+            #[cfg(not(feature = "durable"))]
+            match closer {}
         }
         Ok(())
     }

@@ -133,6 +133,17 @@ fn damaged_foreign_and_newer_files_are_refused_with_their_name_and_never_rewritt
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Takes a file of this version back to schema 2: no checksums, no `wal_ahead` or
+/// `importing`.
+pub(super) const SCHEMA_2: &str = "
+    ALTER TABLE meta DROP COLUMN sum; ALTER TABLE keys DROP COLUMN sum;
+    ALTER TABLE seed_keys DROP COLUMN sum; ALTER TABLE products DROP COLUMN sum;
+    ALTER TABLE seed_products DROP COLUMN sum; ALTER TABLE idempotency DROP COLUMN sum;
+    ALTER TABLE members DROP COLUMN sum;
+    DELETE FROM meta WHERE name IN ('wal_ahead', 'importing');
+    PRAGMA user_version = 2;
+";
+
 /// A data file written by paperlink-mock 0.1 (its JSON-lines format): keys, products, an
 /// idempotency record and a clock advance.
 const OLD_FILE: &str = include_str!("../../tests/data/v0.1-state.jsonl");
@@ -315,10 +326,12 @@ fn members_survive_a_restart_and_schema_one_files_gain_them() {
         let (core, _) = MockCore::from_builder(&builder).expect("restored core");
         assert_eq!(roles(&core), expected, "kept across a restart");
     }
-    // The same file as schema 1 wrote it: no members table, version 1.
+    // The same file as schema 1 wrote it: no members table, no checksums, version 1.
     {
         let conn = rusqlite::Connection::open(&path).expect("open");
-        conn.execute_batch("DROP TABLE members; PRAGMA user_version = 1;")
+        conn.execute_batch(&format!("{SCHEMA_2} DROP TABLE members;"))
+            .expect("downgrade");
+        conn.execute_batch("PRAGMA user_version = 1;")
             .expect("downgrade");
     }
     {
@@ -335,6 +348,6 @@ fn members_survive_a_restart_and_schema_one_files_gain_them() {
         .expect("open")
         .query_row("PRAGMA user_version", [], |row| row.get(0))
         .expect("version");
-    assert_eq!(version, crate::persist::sqlite::SCHEMA_VERSION);
+    assert_eq!(version, crate::persist::schema::SCHEMA_VERSION);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -8,6 +8,8 @@ mod contract;
 mod data_file;
 #[cfg(feature = "durable")]
 mod data_file_refusals;
+#[cfg(feature = "durable")]
+mod data_file_wal;
 mod engine;
 #[cfg(feature = "server")]
 mod standalone;
