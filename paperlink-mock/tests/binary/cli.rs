@@ -1,11 +1,11 @@
-//! The `paperlink-mock` binary: starts, prints its base URL and keys, answers, and stops on
-//! SIGTERM. (Here rather than in the `paperlink-tests` package because Cargo only tells a
-//! package's own tests where its binaries are.)
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+//! The `paperlink-mock` binary: starts, prints its base URL and keys, answers, logs, and stops
+//! on SIGTERM; a second server on the same file; a network-wide control plane; kill -9 and a
+//! full disk under load.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+
+use crate::helpers::*;
 
 #[test]
 fn the_binary_starts_answers_and_stops_on_sigterm() {
@@ -137,91 +137,6 @@ fn a_closed_stdout_does_not_stop_the_server() {
     assert!(rest.contains("could not print the banner"), "{rest}");
 }
 
-/// Sends SIGTERM and waits (up to 10 s) for the server to stop.
-fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        std::thread::yield_now();
-    }
-}
-
-/// Runs a client future to its end on a runtime of its own (TLS provider installed).
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// The status of a GET.
-fn status_of(url: &str) -> u16 {
-    block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
-}
-
-/// Starts the binary with `args` and returns it with the base URL and the lines it printed
-/// before serving. With `log_level`, its logs are kept on a pipe (read them after it exits);
-/// without, they are discarded so that a long run never blocks on a full pipe.
-fn spawn(args: &[&str], log_level: Option<&str>) -> (std::process::Child, String, Vec<String>) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_paperlink-mock"));
-    command.args(args);
-    spawn_command(command, log_level)
-}
-
-/// [`spawn`], for a command already set up.
-fn spawn_command(
-    mut command: Command,
-    log_level: Option<&str>,
-) -> (std::process::Child, String, Vec<String>) {
-    command.stdout(Stdio::piped());
-    match log_level {
-        Some(level) => command.env("RUST_LOG", level).stderr(Stdio::piped()),
-        None => command.stderr(Stdio::null()),
-    };
-    let mut child = command.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    let mut read = |lines: &mut Vec<String>| {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        lines.push(line.trim().to_owned());
-    };
-    for _ in 0..4 {
-        read(&mut lines);
-    }
-    assert!(
-        lines[2].starts_with("API Keys page: http://127.0.0.1:"),
-        "{lines:?}"
-    );
-    assert!(lines[2].ends_with("/__admin/ui"), "{lines:?}");
-    if lines[3].starts_with("seeded keys") {
-        for _ in 0..4 {
-            read(&mut lines);
-        }
-    }
-    let base = lines[0]
-        .strip_prefix("paperlink-mock listening on ")
-        .unwrap()
-        .to_owned();
-    (child, base, lines)
-}
-
 #[test]
 fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
     use std::sync::{Arc, Mutex};
@@ -253,7 +168,7 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
         .enable_all()
         .build()
         .unwrap();
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    paperlink_sdk::install_crypto_provider();
     let http = reqwest::Client::new();
     let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let enough = Arc::new(tokio::sync::Notify::new());
@@ -389,72 +304,6 @@ fn kill_dash_nine_mid_load_loses_no_acknowledged_write() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// A fresh directory for one test's files.
-fn scratch(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("paperlink-mock-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The seeded Test Read & Write token from the banner.
-fn test_token(lines: &[String]) -> String {
-    lines[4..]
-        .iter()
-        .map(|l| l.split_whitespace().last().unwrap().to_owned())
-        .find(|t| t.starts_with("pk_test_"))
-        .unwrap()
-}
-
-/// Creates a product (with `key` as its SKU, name and `Idempotency-Key`): the status and
-/// whether it was a replay.
-fn create(base: &str, token: &str, key: &str) -> (u16, bool) {
-    block_on(async {
-        let reply = reqwest::Client::new()
-            .post(format!("{base}/products"))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .header("idempotency-key", key)
-            .body(format!(
-                r#"{{"name":"{key}","unitPrice":1.00,"currency":"EUR","sku":"{key}"}}"#
-            ))
-            .send()
-            .await
-            .unwrap();
-        let replayed = reply.headers().contains_key("idempotent-replayed");
-        (reply.status().as_u16(), replayed)
-    })
-}
-
-/// Every SKU in the Test catalog, archived included.
-fn all_skus(base: &str, token: &str) -> Vec<String> {
-    block_on(async {
-        let mut skus = Vec::new();
-        let mut after = String::new();
-        loop {
-            let text = reqwest::Client::new()
-                .get(format!("{base}/products?status=all&limit=100{after}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let page: serde_json::Value = serde_json::from_str(&text).unwrap();
-            for p in page["data"]["data"].as_array().unwrap() {
-                skus.push(p["sku"].as_str().unwrap().to_owned());
-            }
-            match page["data"]["nextCursor"].as_str() {
-                Some(cursor) => after = format!("&after={cursor}"),
-                None => break,
-            }
-        }
-        skus.sort();
-        skus
-    })
-}
-
 #[test]
 fn a_second_server_on_the_same_data_file_refuses_at_once_and_the_first_loses_nothing() {
     let dir = scratch("second");
@@ -570,11 +419,6 @@ fn a_full_disk_refuses_writes_shows_no_phantom_and_a_retry_after_restart_creates
     assert_eq!(all_skus(&base, &token), expected, "created once");
     assert!(terminate(&mut restarted).success());
     let _ = std::fs::remove_dir_all(dir);
-}
-
-fn first_kill(child: &mut std::process::Child) {
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 #[test]

@@ -2,297 +2,13 @@
 //! damaged `-wal`, the main file alone, the safe copy, a start that cannot bind, rows changed
 //! on disk, an interrupted import, a data path that is not a file, a file-size limit, and
 //! SIGTERM while a write waits for SQLite's lock.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_paperlink-mock");
-
-/// A fresh directory for one test's files.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("paperlink-disk-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn side(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// A server that is serving: the child, its base URL, and what it printed before serving.
-struct Served {
-    child: Child,
-    base: String,
-    lines: Vec<String>,
-}
-
-impl Served {
-    /// The seeded Test Read & Write token, when the banner showed the seeded keys.
-    fn token(&self) -> Option<String> {
-        self.lines
-            .iter()
-            .filter_map(|l| l.split_whitespace().last())
-            .find(|t| t.starts_with("pk_test_"))
-            .map(str::to_owned)
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-/// How a start ended: serving, or exited (with its status and stderr).
-enum Started {
-    Serving(Served),
-    Exited(ExitStatus, String),
-}
-
-/// Starts the binary and reads its banner (bounded: a start that neither serves nor exits in
-/// 60 s is killed and fails the test). Logs go to `log` when given, else nowhere.
-fn start(args: &[&str], log: Option<&Path>) -> Started {
-    start_command(
-        {
-            let mut command = Command::new(BIN);
-            command.args(args);
-            command
-        },
-        log,
-    )
-}
-
-fn start_command(mut command: Command, log: Option<&Path>) -> Started {
-    command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    if log.is_some() {
-        command.env("RUST_LOG", "info");
-    }
-    let mut child = command.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    // stderr goes to a file (or is drained), so a long run never blocks on a full pipe.
-    let log = log.map(Path::to_path_buf);
-    let drained = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        if let Some(log) = log {
-            std::fs::write(log, &text).unwrap();
-        }
-        text
-    });
-    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut stdout = BufReader::new(stdout);
-        let mut lines = Vec::new();
-        loop {
-            let mut line = String::new();
-            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
-                let _ = lines_tx.send(None);
-                return;
-            }
-            lines.push(line.trim().to_owned());
-            let done =
-                lines.len() >= 4 && (!lines[3].starts_with("seeded keys") || lines.len() >= 8);
-            if done {
-                let _ = lines_tx.send(Some(lines));
-                // Keep reading (and discarding), so stdout never fills.
-                let mut rest = String::new();
-                let _ = stdout.read_to_string(&mut rest);
-                return;
-            }
-        }
-    });
-    match lines_rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Some(lines)) => {
-            let base = lines[0]
-                .strip_prefix("paperlink-mock listening on ")
-                .unwrap()
-                .to_owned();
-            // stderr keeps draining in the background thread.
-            std::mem::forget(drained);
-            Started::Serving(Served { child, base, lines })
-        }
-        Ok(None) => {
-            let status = wait_bounded(&mut child, Duration::from_secs(60));
-            Started::Exited(status, drained.join().unwrap())
-        }
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server neither served nor exited within 60 s");
-        }
-    }
-}
-
-fn serving(args: &[&str]) -> Served {
-    match start(args, None) {
-        Started::Serving(served) => served,
-        Started::Exited(status, said) => panic!("{status:?}: {said}"),
-    }
-}
-
-/// Waits (up to `bound`) for a child to exit.
-fn wait_bounded(child: &mut Child, bound: Duration) -> ExitStatus {
-    let deadline = Instant::now() + bound;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the process did not exit within {bound:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// Creates a product (`sku` as its SKU, name and `Idempotency-Key`): the status, or 0 when
-/// no answer came.
-fn create(base: &str, token: &str, sku: &str) -> u16 {
-    block_on(async {
-        let sent = reqwest::Client::new()
-            .post(format!("{base}/products"))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .header("idempotency-key", sku)
-            .body(format!(
-                r#"{{"name":"{sku}","unitPrice":1.00,"currency":"EUR","sku":"{sku}"}}"#
-            ))
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await;
-        sent.map_or(0, |reply| reply.status().as_u16())
-    })
-}
-
-/// Every SKU in the Test catalog, archived included, sorted.
-fn all_skus(base: &str, token: &str) -> Vec<String> {
-    block_on(async {
-        let mut skus = Vec::new();
-        let mut after = String::new();
-        loop {
-            let text = reqwest::Client::new()
-                .get(format!("{base}/products?status=all&limit=100{after}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            let page: serde_json::Value = serde_json::from_str(&text).unwrap();
-            for p in page["data"]["data"].as_array().unwrap() {
-                skus.push(p["sku"].as_str().unwrap().to_owned());
-            }
-            match page["data"]["nextCursor"].as_str() {
-                Some(cursor) => after = format!("&after={cursor}"),
-                None => break,
-            }
-        }
-        skus.sort();
-        skus
-    })
-}
-
-/// A first start on a new data file: the server and its Test Read & Write token.
-fn first_start(data: &Path) -> (Served, String) {
-    let served = serving(&[
-        "--port",
-        "0",
-        "--no-rate-limit",
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    let token = served.token().expect("a new file shows its seeded keys");
-    (served, token)
-}
-
-/// Creates `count` products named `{prefix}-NNN`: the SKUs acknowledged (201).
-fn create_many(base: &str, token: &str, prefix: &str, count: usize) -> Vec<String> {
-    let mut acknowledged = Vec::new();
-    for i in 0..count {
-        let sku = format!("{prefix}-{i:03}");
-        if create(base, token, &sku) == 201 {
-            acknowledged.push(sku);
-        }
-    }
-    acknowledged
-}
-
-/// A restart on `data` either refuses, naming the file and saying why, and leaves the files
-/// as they were; or serves every acknowledged SKU, as restored state (no new seeded keys).
-/// It never serves a fresh or a shorter state.
-fn refused_or_whole(data: &Path, token: &str, acknowledged: &[String], refusal: &[&str]) -> bool {
-    let before = (
-        std::fs::read(data).ok(),
-        std::fs::read(side(data, "-wal")).ok(),
-    );
-    match start(
-        &[
-            "--port",
-            "0",
-            "--no-rate-limit",
-            "--data",
-            data.to_str().unwrap(),
-        ],
-        None,
-    ) {
-        Started::Exited(status, said) => {
-            assert!(!status.success(), "{said}");
-            assert!(
-                said.contains(data.to_str().unwrap()),
-                "names the file: {said}"
-            );
-            assert!(
-                refusal.iter().any(|reason| said.contains(reason)),
-                "says why ({refusal:?}): {said}"
-            );
-            assert!(!said.contains("seeded keys"), "{said}");
-            let after = (
-                std::fs::read(data).ok(),
-                std::fs::read(side(data, "-wal")).ok(),
-            );
-            assert!(before == after, "a refused start changes nothing");
-            true
-        }
-        Started::Serving(served) => {
-            assert!(
-                served.lines[3].starts_with("state restored from"),
-                "a file that held state is never seeded again: {:?}",
-                served.lines
-            );
-            let mut expected = acknowledged.to_vec();
-            expected.sort();
-            assert_eq!(
-                all_skus(&served.base, token),
-                expected,
-                "every acknowledged write"
-            );
-            served.kill();
-            false
-        }
-    }
-}
-
-/// The WAL's frames start after its 32-byte header; each is a 24-byte header and a page.
-fn frame_offset(page_size: usize, index: usize) -> usize {
-    32 + index * (24 + page_size)
-}
+use crate::helpers::*;
 
 #[test]
 fn a_wal_lost_or_damaged_after_kill_nine_is_refused_by_name_and_never_replaced_by_a_fresh_state() {
@@ -439,7 +155,7 @@ fn a_backup_of_a_server_under_writes_opens_as_a_data_file_with_every_write_ackno
         std::thread::spawn(move || {
             let mut i = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                assert_eq!(create(&base, &token, &format!("DURING-{i:05}")), 201);
+                assert_eq!(create(&base, &token, &format!("DURING-{i:05}")).0, 201);
                 i += 1;
             }
             i
@@ -500,7 +216,7 @@ fn a_backup_of_a_server_under_writes_opens_as_a_data_file_with_every_write_ackno
             "{sku} was acknowledged before the backup"
         );
     }
-    assert_eq!(create(&restored.base, &token, "AFTER-RESTORE"), 201);
+    assert_eq!(create(&restored.base, &token, "AFTER-RESTORE").0, 201);
     restored.kill();
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -532,7 +248,7 @@ fn a_product_row_changed_on_disk_stops_the_server_naming_its_table_and_row() {
     let dir = scratch("flip");
     let data = dir.join("state.sqlite");
     let (mut served, token) = first_start(&data);
-    assert_eq!(create(&served.base, &token, "FLIP-ME"), 201);
+    assert_eq!(create(&served.base, &token, "FLIP-ME").0, 201);
     terminate(&mut served.child);
     assert_eq!(
         std::fs::metadata(side(&data, "-wal")).map_or(0, |m| m.len()),
@@ -566,22 +282,9 @@ fn a_product_row_changed_on_disk_stops_the_server_naming_its_table_and_row() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Sends SIGTERM and waits (up to 20 s) for the server to stop.
-fn terminate(child: &mut Child) -> ExitStatus {
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    wait_bounded(child, Duration::from_secs(20))
-}
-
 /// A JSON-lines file of paperlink-mock 0.1 with `products` products (slow to import).
 fn big_jsonl(path: &Path, products: usize) {
-    let old = include_str!("data/v0.1-state.jsonl");
+    let old = include_str!("../data/v0.1-state.jsonl");
     let seed = old.lines().next().unwrap();
     let mut text = String::with_capacity(products * 400);
     text.push_str(seed);
@@ -718,7 +421,7 @@ fn a_file_size_limit_answers_503_and_the_server_goes_on() {
     let mut acknowledged = Vec::new();
     loop {
         let sku = format!("X-{:04}", acknowledged.len());
-        match create(&served.base, &token, &sku) {
+        match create(&served.base, &token, &sku).0 {
             201 => acknowledged.push(sku),
             503 => break,
             other => panic!("{sku}: {other} (alive: {:?})", served.child.try_wait()),
