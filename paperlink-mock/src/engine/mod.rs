@@ -41,7 +41,7 @@ use crate::engine::authenticate::AdminToken;
 use crate::engine::durability::{Durability, Ticket};
 use crate::engine::edge::{EdgeGuard, Hosts};
 use crate::engine::journal::Call;
-use crate::engine::routes::{Door, ProductsCall, Route};
+use crate::engine::routes::{Door, ProductsOp, Route};
 use crate::engine::state::State;
 use crate::error::MockError;
 
@@ -185,7 +185,16 @@ impl MockCore {
                 document
             }),
             Route::Products(products) => {
-                self.locked(call, |state, call| api(state, request, products, call))
+                // The pure work of steps 3 and 7 is done before the lock, so that the lock is
+                // held only for the decisions: the token's hash, the write's identity.
+                let credential = authenticate::credential(request);
+                let identity = credential
+                    .as_ref()
+                    .ok()
+                    .map(|hash| idempotency::identify(request, hash, products.object.as_ref()));
+                self.locked(call, |state, call| {
+                    api(state, request, products.op, (credential, identity), call)
+                })
             }
         }
     }
@@ -290,16 +299,23 @@ impl MockCore {
     }
 }
 
+/// What an API call's steps 3 and 7 worked out before the lock: the token's hash (or why
+/// there is none), and for a write, its idempotency identity (or the 400 of a bad key).
+type Prepared = (
+    Result<[u8; 32], authenticate::AuthError>,
+    Option<Result<Option<idempotency::Idempotency>, MockResponse>>,
+);
+
 /// Steps 3 to 8 of an API call, under the lock.
 fn api(
     state: &mut State,
     request: &MockRequest,
-    products: ProductsCall<'_>,
+    op: ProductsOp<'_>,
+    (credential, identity): Prepared,
     call: &mut Call,
 ) -> MockResponse {
     let now = call.now;
     // 3. Authenticate.
-    let credential = authenticate::credential(request);
     let delay = state.settings.revocation_delay;
     let caller = match authenticate::authenticate(&mut state.keys, credential, now, delay) {
         Ok(caller) => caller,
@@ -332,12 +348,10 @@ fn api(
         return refused;
     }
     // 7. Idempotency, around 8. the operation.
-    let Ok(hash) = credential else {
-        return authenticate::unauthorized(authenticate::AuthError::Missing);
-    };
-    let idempotency = match idempotency::identify(request, &hash, products.object.as_ref()) {
-        Ok(idempotency) => idempotency,
-        Err(refused) => return refused,
+    let idempotency = match identity {
+        Some(Ok(idempotency)) => idempotency,
+        Some(Err(refused)) => return refused,
+        None => None,
     };
     let State {
         catalogs,
@@ -356,7 +370,7 @@ fn api(
                 default_unit: &settings.default_unit,
                 now,
             };
-            products::run(products.op, &caller, catalogs, cx)
+            products::run(op, &caller, catalogs, cx)
         });
     call.replayed = replayed;
     faults::apply(fault, &mut response);
