@@ -95,19 +95,22 @@ impl EdgeGuard {
 
     /// Lets the request through, or says why not.
     pub(crate) fn check(&self, request: &MockRequest, door: Door) -> Result<(), Refusal> {
-        let host = request.headers.get(HOST).and_then(|v| v.to_str().ok());
-        if let Some(host) = host
-            && !self.hosts.serves(host)
-        {
-            return Err(Refusal {
-                status: 421,
-                code: "host_not_allowed",
-                message: Cow::Owned(format!(
-                    "this sandbox answers to loopback names (127.0.0.1, [::1], localhost) and \
-                     to the names given with --allowed-host; {host:?} is not one of them"
-                )),
-            });
-        }
+        // A `Host` that is not plain text is no name this server answers to.
+        let host = match request.headers.get(HOST).map(|v| v.to_str()) {
+            None => None,
+            Some(Ok(host)) if self.hosts.serves(host) => Some(host),
+            Some(read) => {
+                return Err(Refusal {
+                    status: 421,
+                    code: "host_not_allowed",
+                    message: Cow::Owned(format!(
+                        "this sandbox answers to loopback names (127.0.0.1, [::1], localhost) \
+                         and to the names given with --allowed-host; {:?} is not one of them",
+                        read.unwrap_or("(not text)")
+                    )),
+                });
+            }
+        };
         if door == Door::Api {
             return Ok(());
         }
@@ -194,5 +197,19 @@ mod tests {
         assert!(open.serves("mock:12111"));
         let listed = Hosts::for_bind("0.0.0.0".parse().expect("ip"), &["mock".into()]);
         assert!(listed.serves("mock:12111") && !listed.serves("other:12111"));
+    }
+
+    #[test]
+    fn a_host_that_cannot_be_read_is_not_served() {
+        let guard = EdgeGuard::new(Hosts::default());
+        let mut request = MockRequest::new(Method::GET, "/api/v1/products");
+        let unreadable = http::HeaderValue::from_bytes(b"127.0.0.1\xff").expect("a header value");
+        request.headers.insert(HOST, unreadable);
+        let refusal = guard.check(&request, Door::Api).expect_err("refused");
+        assert_eq!((refusal.status, refusal.code), (421, "host_not_allowed"));
+        request
+            .headers
+            .insert(HOST, http::HeaderValue::from_static("127.0.0.1:1"));
+        assert!(guard.check(&request, Door::Api).is_ok());
     }
 }
