@@ -83,9 +83,22 @@ fn framed(hash: &mut Sha256, bytes: &[u8]) {
     hash.update(bytes);
 }
 
+/// Whether a request is a read, which never carries an idempotency identity.
+fn is_read(request: &MockRequest) -> bool {
+    request.method == Method::GET || request.method == Method::HEAD
+}
+
+/// The `Idempotency-Key` a write sent, as text, checked or not (what the journal shows).
+pub(crate) fn sent_key(request: &MockRequest) -> Option<&str> {
+    if is_read(request) {
+        return None;
+    }
+    request.headers.get(&IDEMPOTENCY_KEY)?.to_str().ok()
+}
+
 /// The one `Idempotency-Key` of a write, or the 400 for a repeated or malformed one.
 fn idempotency_key(request: &MockRequest) -> Result<Option<&str>, MockResponse> {
-    if request.method == Method::GET {
+    if is_read(request) {
         return Ok(None);
     }
     let mut keys = request.headers.get_all(&IDEMPOTENCY_KEY).iter();

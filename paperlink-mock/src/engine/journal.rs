@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use std::sync::Arc;
 
+use crate::engine::idempotency;
 use crate::engine::keys::KeyLabel;
 use crate::engine::rate_limit::{self, RateStatus};
 use crate::engine::request::{MockRequest, MockResponse};
@@ -58,14 +59,6 @@ pub const JOURNAL_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// What a journal line costs besides its text.
 const JOURNAL_LINE_OVERHEAD: usize = 128;
 
-/// The `Idempotency-Key` a write sent, as the journal shows it (`None` for a read).
-fn idempotency_key(request: &MockRequest) -> Option<&str> {
-    if request.method == http::Method::GET || request.method == http::Method::HEAD {
-        return None;
-    }
-    request.headers.get("idempotency-key")?.to_str().ok()
-}
-
 /// A path as the journal keeps it: at most [`JOURNAL_FIELD_MAX`] bytes.
 pub(crate) fn journal_text(text: &str) -> String {
     if text.len() <= JOURNAL_FIELD_MAX {
@@ -108,20 +101,21 @@ impl Call {
             now: OffsetDateTime::UNIX_EPOCH,
             key: None,
             rate: None,
-            idempotency_key: idempotency_key(request).map(journal_text),
+            idempotency_key: idempotency::sent_key(request).map(journal_text),
             replayed: false,
         }
     }
 
-    /// The journal's line for this call's answer.
-    pub(crate) fn entry(&self, status: u16) -> JournalEntry {
+    /// The journal's line for this call's answer. The line takes the call's texts: it is
+    /// made once, after the answer.
+    pub(crate) fn entry(&mut self, status: u16) -> JournalEntry {
         JournalEntry {
             method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.query.clone(),
+            path: std::mem::take(&mut self.path),
+            query: self.query.take(),
             status,
             key: self.key.clone(),
-            idempotency_key: self.idempotency_key.clone(),
+            idempotency_key: self.idempotency_key.take(),
             replayed: self.replayed,
             time: self.now,
             request_id: self.request_id,
