@@ -63,7 +63,7 @@ impl Hosts {
 
 /// The name part of a `Host` value: without its port, and without the brackets of an IPv6
 /// literal.
-fn host_name(host: &str) -> &str {
+pub(crate) fn host_name(host: &str) -> &str {
     if let Some(rest) = host.strip_prefix('[') {
         return rest.split(']').next().unwrap_or_default();
     }

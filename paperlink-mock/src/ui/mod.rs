@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use crate::engine::admin;
 use crate::engine::authenticate::Admission;
-use crate::engine::edge::is_loopback_name;
+use crate::engine::edge::{host_name, is_loopback_name};
 use crate::engine::keys::DEFAULT_TEAM;
 use crate::engine::state::State;
 use crate::engine::{MockCore, MockRequest, MockResponse, Page};
@@ -399,19 +399,11 @@ impl Ui {
             SocketAddr::new(ip, self.bound.port()).to_string()
         };
         let authority = match host {
-            Some(host) if !is_loopback_name(host_name_of(host)) => host.to_owned(),
+            Some(host) if !is_loopback_name(host_name(host)) => host.to_owned(),
             _ => loopback(),
         };
         format!("http://{authority}{API_PREFIX}")
     }
-}
-
-/// A `Host` value's name, without its port.
-fn host_name_of(host: &str) -> &str {
-    if let Some(rest) = host.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or_default();
-    }
-    host.rsplit_once(':').map_or(host, |(name, _)| name)
 }
 
 /// A word quoted for a POSIX shell: between single quotes, each single quote written `'\''`.
